@@ -1,0 +1,411 @@
+/* The loop core: lifecycle, the ready queue, one iteration.
+ *
+ * One iteration follows asyncio's BaseEventLoop._run_once: the poll timeout
+ * is zero when callbacks are ready, else the time to the first live timer;
+ * after the poll, the callbacks that were ready before it run first, then the
+ * I/O callbacks, then the timers that are due.  Anything scheduled meanwhile
+ * waits for the next iteration.  Unlike asyncio (which runs timers up to one
+ * clock-resolution early), a timer runs only once its deadline has passed. */
+#include "lc_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The loop running in this thread: asyncio's _running_loop, per thread. */
+static _Thread_local lc_loop *lc__running;
+
+int64_t lc_time_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t lc_loop_time(const lc_loop *loop)
+{
+    (void)loop;
+    return lc_time_ns();
+}
+
+int lc__check_open(const lc_loop *loop)
+{
+    if (loop == NULL)
+        return LC_EINVAL;
+    return loop->closed ? LC_ECLOSED : 0;
+}
+
+/* ---- ring buffer of ready callbacks ---- */
+
+static int ring_push(struct lc__ring *r, lc_cb cb, void *arg, lc_handle *h)
+{
+    if (r->count == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 64;
+        struct lc__ready *nv = malloc(ncap * sizeof *nv);
+        if (nv == NULL)
+            return LC_ENOMEM;
+        for (size_t i = 0; i < r->count; i++)
+            nv[i] = r->v[(r->head + i) & (r->cap - 1)];
+        free(r->v);
+        r->v = nv;
+        r->cap = ncap;
+        r->head = 0;
+    }
+    struct lc__ready *e = &r->v[(r->head + r->count) & (r->cap - 1)];
+    e->cb = cb;
+    e->arg = arg;
+    e->h = h;
+    r->count++;
+    return 0;
+}
+
+static struct lc__ready ring_pop(struct lc__ring *r)
+{
+    struct lc__ready e = r->v[r->head];
+    r->head = (r->head + 1) & (r->cap - 1);
+    r->count--;
+    return e;
+}
+
+/* ---- lifecycle ---- */
+
+int lc_loop_new(lc_loop **out, const lc_loop_options *opts)
+{
+    if (out == NULL)
+        return LC_EINVAL;
+    *out = NULL;
+    const char *name = opts && opts->backend ? opts->backend : lc_backend_default();
+    if (name == NULL)
+        return LC_EUNAVAIL;
+    const struct lc_backend_ops *ops = lc__backend_find(name);
+    if (ops == NULL)
+        return LC_ENOBACKEND;
+    lc_probe why;
+    memset(&why, 0, sizeof why);
+    if (ops->probe(&why) < 0 || !why.available)
+        return LC_EUNAVAIL;
+
+    lc_loop *loop = calloc(1, sizeof *loop);
+    if (loop == NULL)
+        return LC_ENOMEM;
+    if (opts)
+        loop->opts = *opts;
+    loop->opts.backend = ops->name;
+    loop->ops = ops;
+    loop->granularity_ns = ops->granularity(loop->opts.flags);
+    loop->wake_rfd = loop->wake_wfd = -1;
+    pthread_mutex_init(&loop->ts_lock, NULL);
+    atomic_init(&loop->stopping, false);
+    atomic_init(&loop->ts_wake_pending, false);
+    atomic_init(&loop->polling, false);
+
+    int rc = ops->init(loop);
+    if (rc < 0) {
+        pthread_mutex_destroy(&loop->ts_lock);
+        free(loop);
+        return rc;
+    }
+    rc = lc__wakeup_open(loop);
+    if (rc < 0) {
+        ops->destroy(loop);
+        free(loop->fds);
+        free(loop->events);
+        pthread_mutex_destroy(&loop->ts_lock);
+        free(loop);
+        return rc;
+    }
+    *out = loop;
+    return 0;
+}
+
+int lc_loop_close(lc_loop *loop)
+{
+    if (loop == NULL)
+        return LC_EINVAL;
+    if (loop->closed)
+        return 0;
+    if (loop->running)
+        return LC_ERUNNING;
+    /* Subsystems first (they may still unregister fds), newest first. */
+    while (loop->closers) {
+        struct lc__closer *c = loop->closers;
+        loop->closers = c->next;
+        c->fn(loop, c->arg);
+        free(c);
+    }
+    lc__wakeup_close(loop);
+    loop->ops->destroy(loop);
+    loop->backend = NULL;
+
+    pthread_mutex_lock(&loop->ts_lock);
+    loop->closed = true;
+    free(loop->ts_ready.v);
+    memset(&loop->ts_ready, 0, sizeof loop->ts_ready);
+    pthread_mutex_unlock(&loop->ts_lock);
+
+    free(loop->ready.v);
+    memset(&loop->ready, 0, sizeof loop->ready);
+    for (size_t i = 0; i < loop->heap_len; i++)
+        loop->heap[i]->heap_index = 0;
+    free(loop->heap);
+    loop->heap = NULL;
+    loop->heap_len = loop->heap_cap = 0;
+    free(loop->fds);
+    loop->fds = NULL;
+    loop->nfds = 0;
+    loop->nwatched = 0;
+    free(loop->events);
+    loop->events = NULL;
+    loop->nevents = loop->events_cap = 0;
+    return 0;
+}
+
+void lc_loop_free(lc_loop *loop)
+{
+    if (loop == NULL)
+        return;
+    if (loop->running)
+        return; /* freeing a running loop would leave the caller's stack dangling */
+    lc_loop_close(loop);
+    pthread_mutex_destroy(&loop->ts_lock);
+    free(loop);
+}
+
+int lc_loop_is_running(const lc_loop *loop) { return loop && loop->running; }
+int lc_loop_is_closed(const lc_loop *loop) { return loop && loop->closed; }
+const char *lc_loop_backend_name(const lc_loop *loop) { return loop ? loop->ops->name : NULL; }
+int64_t lc_loop_timeout_granularity_ns(const lc_loop *loop) { return loop ? loop->granularity_ns : 0; }
+uint64_t lc_loop_iterations(const lc_loop *loop) { return loop ? loop->iterations : 0; }
+
+int lc__add_closer(lc_loop *loop, void (*fn)(lc_loop *, void *), void *arg)
+{
+    struct lc__closer *c = malloc(sizeof *c);
+    if (c == NULL)
+        return LC_ENOMEM;
+    c->fn = fn;
+    c->arg = arg;
+    c->next = loop->closers;
+    loop->closers = c;
+    return 0;
+}
+
+void lc__remove_closer(lc_loop *loop, void (*fn)(lc_loop *, void *), void *arg)
+{
+    for (struct lc__closer **p = &loop->closers; *p; p = &(*p)->next) {
+        if ((*p)->fn == fn && (*p)->arg == arg) {
+            struct lc__closer *c = *p;
+            *p = c->next;
+            free(c);
+            return;
+        }
+    }
+}
+
+/* ---- callbacks ---- */
+
+int lc_call_soon(lc_loop *loop, lc_cb cb, void *arg)
+{
+    int rc = lc__check_open(loop);
+    if (rc < 0)
+        return rc;
+    if (cb == NULL)
+        return LC_EINVAL;
+    return ring_push(&loop->ready, cb, arg, NULL);
+}
+
+enum { LC__H_IDLE = 0, LC__H_QUEUED = 1, LC__H_CANCELLED = 2 };
+
+int lc_call_soon_handle(lc_loop *loop, lc_handle *h, lc_cb cb, void *arg)
+{
+    int rc = lc__check_open(loop);
+    if (rc < 0)
+        return rc;
+    if (cb == NULL || h == NULL)
+        return LC_EINVAL;
+    h->cb = cb;
+    h->arg = arg;
+    h->state = LC__H_QUEUED;
+    return ring_push(&loop->ready, cb, arg, h);
+}
+
+void lc_handle_cancel(lc_handle *h)
+{
+    if (h && h->state == LC__H_QUEUED)
+        h->state = LC__H_CANCELLED;
+}
+
+int lc_handle_cancelled(const lc_handle *h) { return h && h->state == LC__H_CANCELLED; }
+
+int lc_call_soon_threadsafe(lc_loop *loop, lc_cb cb, void *arg)
+{
+    if (loop == NULL || cb == NULL)
+        return LC_EINVAL;
+    pthread_mutex_lock(&loop->ts_lock);
+    if (loop->closed) {
+        pthread_mutex_unlock(&loop->ts_lock);
+        return LC_ECLOSED;
+    }
+    int rc = ring_push(&loop->ts_ready, cb, arg, NULL);
+    /* One wakeup write per poll is enough: the loop drains the whole queue. */
+    bool wake = rc == 0 && !atomic_exchange(&loop->ts_wake_pending, true);
+    if (wake)
+        lc__wakeup_signal(loop);
+    pthread_mutex_unlock(&loop->ts_lock);
+    return rc;
+}
+
+void lc_loop_stop(lc_loop *loop)
+{
+    if (loop == NULL)
+        return;
+    atomic_store(&loop->stopping, true);
+    /* Called from another thread, stop must interrupt a blocking poll. */
+    if (loop->running && !pthread_equal(pthread_self(), loop->thread)) {
+        pthread_mutex_lock(&loop->ts_lock);
+        if (!loop->closed && !atomic_exchange(&loop->ts_wake_pending, true))
+            lc__wakeup_signal(loop);
+        pthread_mutex_unlock(&loop->ts_lock);
+    }
+}
+
+static void take_threadsafe(lc_loop *loop)
+{
+    pthread_mutex_lock(&loop->ts_lock);
+    atomic_store(&loop->ts_wake_pending, false);
+    while (loop->ts_ready.count) {
+        struct lc__ready e = ring_pop(&loop->ts_ready);
+        if (ring_push(&loop->ready, e.cb, e.arg, NULL) < 0)
+            break; /* out of memory: leave the rest for the next iteration */
+    }
+    pthread_mutex_unlock(&loop->ts_lock);
+}
+
+/* ---- one iteration ---- */
+
+static int64_t poll_timeout(lc_loop *loop, int block)
+{
+    if (!block || loop->ready.count || atomic_load(&loop->stopping))
+        return 0;
+    lc_timer *t = lc__heap_top(loop);
+    if (t == NULL)
+        return -1;
+    int64_t d = t->when - lc_time_ns();
+    return d < 0 ? 0 : d;
+}
+
+static void dispatch_io(lc_loop *loop)
+{
+    /* Look each fd up at dispatch time: a callback earlier in the batch may
+     * have removed (or replaced) this one (asyncio cancels the handle). */
+    for (size_t i = 0; i < loop->nevents && !loop->closed; i++) {
+        int fd = loop->events[i].fd;
+        unsigned ev = loop->events[i].ev;
+        if (fd >= loop->nfds)
+            continue;
+        struct lc__fd *f = &loop->fds[fd];
+        if ((ev & LC__EV_READ) && f->rcb)
+            f->rcb(loop, fd, f->rarg);
+        if (loop->closed || fd >= loop->nfds)
+            continue;
+        f = &loop->fds[fd];
+        if ((ev & LC__EV_WRITE) && f->wcb)
+            f->wcb(loop, fd, f->warg);
+    }
+    loop->nevents = 0;
+}
+
+static void run_due_timers(lc_loop *loop)
+{
+    int64_t now = lc_time_ns();
+    uint64_t armed_before = loop->timer_seq;
+    lc_timer *t;
+    /* A timer armed by a timer callback waits for the next iteration even
+     * when its deadline already passed (asyncio moves due timers to the
+     * ready queue first); the sequence number tells them apart. */
+    while (!loop->closed && (t = lc__heap_top(loop)) != NULL && t->when <= now &&
+           t->seq < armed_before) {
+        lc__heap_remove(loop, t);
+        t->cb(loop, t->arg);
+    }
+}
+
+static int iterate(lc_loop *loop, int block)
+{
+    take_threadsafe(loop);
+    int64_t timeout = poll_timeout(loop, block);
+    size_t ntodo = loop->ready.count;
+
+    atomic_store(&loop->polling, true);
+    int rc = loop->ops->poll(loop, timeout);
+    atomic_store(&loop->polling, false);
+    if (rc < 0)
+        return rc;
+
+    for (size_t i = 0; i < ntodo && loop->ready.count && !loop->closed; i++) {
+        struct lc__ready e = ring_pop(&loop->ready);
+        if (e.h) {
+            unsigned st = e.h->state;
+            e.h->state = LC__H_IDLE;
+            if (st == LC__H_CANCELLED) {
+                e.h->state = LC__H_CANCELLED;
+                continue;
+            }
+        }
+        e.cb(loop, e.arg);
+    }
+    if (!loop->closed)
+        dispatch_io(loop);
+    if (!loop->closed)
+        run_due_timers(loop);
+    loop->iterations++;
+    return 0;
+}
+
+static int enter(lc_loop *loop)
+{
+    int rc = lc__check_open(loop);
+    if (rc < 0)
+        return rc;
+    if (loop->running || lc__running != NULL)
+        return LC_ERUNNING;
+    loop->running = true;
+    loop->thread = pthread_self();
+    lc__running = loop;
+    return 0;
+}
+
+static void leave(lc_loop *loop)
+{
+    loop->running = false;
+    lc__running = NULL;
+}
+
+int lc_loop_run(lc_loop *loop)
+{
+    int rc = enter(loop);
+    if (rc < 0)
+        return rc;
+    for (;;) {
+        rc = iterate(loop, 1);
+        if (rc < 0 || loop->closed)
+            break;
+        if (atomic_exchange(&loop->stopping, false))
+            break;
+    }
+    leave(loop);
+    return rc < 0 ? rc : 0;
+}
+
+int lc_loop_run_once(lc_loop *loop, int block)
+{
+    int rc = enter(loop);
+    if (rc < 0)
+        return rc;
+    rc = iterate(loop, block);
+    atomic_store(&loop->stopping, false);
+    leave(loop);
+    return rc < 0 ? rc : 0;
+}
+
+lc_loop *lc__running_loop(void) { return lc__running; }

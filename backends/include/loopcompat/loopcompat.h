@@ -1,0 +1,7 @@
+/* Everything: the loop core, transports, subprocesses, signals. */
+#ifndef LOOPCOMPAT_H
+#define LOOPCOMPAT_H
+
+#include "loopcompat/loop.h"
+
+#endif

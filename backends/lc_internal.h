@@ -1,0 +1,162 @@
+/* Internal interfaces of the loop library: the loop structure, the backend
+ * ops table and the hooks the core offers to backends and subsystems.
+ * Nothing here is installed. */
+#ifndef LC_INTERNAL_H
+#define LC_INTERNAL_H
+
+#include "loopcompat/loop.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* Readiness bits, as backends report them to lc__io_event(). */
+#define LC__EV_READ 1u
+#define LC__EV_WRITE 2u
+
+/* Feature bits of a backend. */
+enum {
+    LC_FEAT_ANY_FD = 1u << 0,       /* regular files, directories accepted (select, poll) */
+    LC_FEAT_NS_TIMEOUT = 1u << 1,   /* nanosecond wait available */
+    LC_FEAT_SHARED_KERNEL_STATE = 1u << 2, /* kernel object shared with a forked child (epoll, io_uring) */
+    LC_FEAT_COMPLETION = 1u << 3    /* can perform I/O itself (proactor) */
+};
+
+struct lc_probe;
+
+/* One backend = one file implementing this table, registered by one line in
+ * backends/registry.c.  Shaped after Redis' ae_*.c, libevent's struct
+ * eventop and libuv's uv__io_check_fd. */
+struct lc_backend_ops {
+    const char *name;
+    unsigned features;
+    /* Granularity in ns of the wait call used with these loop flags (e.g.
+     * 1 ms for epoll_wait, 1 ns for epoll_pwait2). */
+    int64_t (*granularity)(unsigned loop_flags);
+    int (*probe)(struct lc_probe *why);
+    int (*init)(lc_loop *loop);
+    void (*destroy)(lc_loop *loop);
+    /* Refuse an fd the backend cannot watch, before any kernel state
+     * changes: return 0, LC_ENOTSUP or -errno, and fill loop->refusal. */
+    int (*check_fd)(lc_loop *loop, int fd);
+    /* Change the interest set of fd from old_ev to new_ev (LC__EV_* bits;
+     * new_ev 0 = unregister).  NULL for completion-only backends. */
+    int (*watch)(lc_loop *loop, int fd, unsigned old_ev, unsigned new_ev);
+    /* Wait up to timeout_ns (<0: forever, 0: don't block) and report every
+     * ready fd with lc__io_event().  Returns >= 0 or -errno; EINTR is not an
+     * error (return 0). */
+    int (*poll)(lc_loop *loop, int64_t timeout_ns);
+    /* In a forked child: make the loop usable without disturbing the
+     * parent's kernel objects.  NULL if nothing is needed. */
+    int (*after_fork)(lc_loop *loop);
+};
+
+/* A registered fd. */
+struct lc__fd {
+    lc_io_cb rcb;
+    void *rarg;
+    lc_io_cb wcb;
+    void *warg;
+    unsigned events;  /* interest set registered with the backend */
+    unsigned owner;   /* nonzero: used by a transport or internally */
+};
+
+struct lc__ready {
+    lc_cb cb;
+    void *arg;
+    lc_handle *h;
+};
+
+struct lc__ring {
+    struct lc__ready *v;
+    size_t head, count, cap; /* cap is a power of two */
+};
+
+struct lc__event {
+    int fd;
+    unsigned ev;
+};
+
+/* Work to do when the loop closes (signal handlers, child watchers,
+ * transports), most recent first. */
+struct lc__closer {
+    void (*fn)(lc_loop *loop, void *arg);
+    void *arg;
+    struct lc__closer *next;
+};
+
+struct lc_loop {
+    const struct lc_backend_ops *ops;
+    void *backend;          /* the backend's own state */
+    lc_loop_options opts;
+    int64_t granularity_ns;
+
+    bool running, closed, freed_by_close;
+    atomic_bool stopping;
+    pthread_t thread;       /* valid while running */
+    uint64_t iterations;
+
+    struct lc__ring ready;
+
+    /* call_soon_threadsafe: a locked ring swapped in before each poll. */
+    pthread_mutex_t ts_lock;
+    struct lc__ring ts_ready;
+    atomic_bool ts_wake_pending;
+    atomic_bool polling;    /* in the backend's poll: a wakeup is needed */
+    int wake_rfd, wake_wfd; /* eventfd: both the same fd */
+
+    lc_timer **heap;
+    size_t heap_len, heap_cap;
+    uint64_t timer_seq;
+
+    struct lc__fd *fds;
+    int nfds;               /* size of fds[] */
+    int nwatched;           /* fds with a nonzero interest set */
+
+    struct lc__event *events;
+    size_t nevents, events_cap;
+
+    lc_refusal refusal;
+    struct lc__closer *closers;
+
+    /* Subsystem state owned by signals.c, process.c (opaque to the core). */
+    void *signals;
+    void *children;
+};
+
+/* --- for backends --- */
+/* Report readiness of fd (LC__EV_* bits).  Bits outside the interest set
+ * are masked; HUP and ERR should be reported as READ|WRITE. */
+void lc__io_event(lc_loop *loop, int fd, unsigned ev);
+void lc__set_refusal(lc_loop *loop, const char *call, int sys_errno, const char *ref);
+const struct lc_backend_ops *lc__backend_find(const char *name);
+/* Round a ns timeout up to whole ms for millisecond wait calls (a rounded-
+ * down timeout wakes early and spins: epoll_wait(2), poll(2)). */
+int lc__timeout_ms_ceil(int64_t timeout_ns);
+
+/* --- for subsystems (transports, signals, processes) --- */
+lc_loop *lc__running_loop(void);
+int lc__check_open(const lc_loop *loop);  /* 0 or LC_ECLOSED */
+int lc__add_closer(lc_loop *loop, void (*fn)(lc_loop *, void *), void *arg);
+void lc__remove_closer(lc_loop *loop, void (*fn)(lc_loop *, void *), void *arg);
+/* Mark an fd as used by a transport: the public add/remove calls on it then
+ * return LC_EBUSY (asyncio: "File descriptor ... is used by transport"). */
+void lc__fd_set_owner(lc_loop *loop, int fd, unsigned owner);
+/* add/remove reader/writer bypassing the ownership check. */
+int lc__io_start(lc_loop *loop, int fd, unsigned ev, lc_io_cb cb, void *arg);
+int lc__io_stop(lc_loop *loop, int fd, unsigned ev);
+int lc__set_nonblock(int fd, int on);
+int lc__set_cloexec(int fd, int on);
+
+/* wakeup.c */
+int lc__wakeup_open(lc_loop *loop);
+void lc__wakeup_close(lc_loop *loop);
+void lc__wakeup_signal(lc_loop *loop);
+void lc__wakeup_drain(lc_loop *loop);
+
+/* timer.c */
+int lc__heap_push(lc_loop *loop, lc_timer *t);
+void lc__heap_remove(lc_loop *loop, lc_timer *t);
+lc_timer *lc__heap_top(const lc_loop *loop);
+
+#endif

@@ -1,0 +1,87 @@
+/* The backends compiled in, in preference order (asyncio's DefaultSelector
+ * prefers kqueue, epoll, devpoll, poll, select).  Adding a backend means
+ * adding its file and one line here. */
+#include "lc_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct lc_backend_ops lc__backend_epoll;
+extern const struct lc_backend_ops lc__backend_poll;
+extern const struct lc_backend_ops lc__backend_select;
+
+static const struct lc_backend_ops *const backends[] = {
+    &lc__backend_epoll,
+    &lc__backend_poll,
+    &lc__backend_select,
+};
+
+#define NBACKENDS (sizeof backends / sizeof backends[0])
+
+static const char *const names[NBACKENDS] = {
+    "epoll",
+    "poll",
+    "select",
+};
+
+size_t lc_backend_list(const char *const **out)
+{
+    if (out)
+        *out = names;
+    return NBACKENDS;
+}
+
+const struct lc_backend_ops *lc__backend_find(const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; i < NBACKENDS; i++)
+        if (strcmp(backends[i]->name, name) == 0)
+            return backends[i];
+    return NULL;
+}
+
+int lc_backend_probe(const char *name, lc_probe *why)
+{
+    const struct lc_backend_ops *ops = lc__backend_find(name);
+    if (ops == NULL)
+        return LC_ENOBACKEND;
+    lc_probe tmp;
+    if (why == NULL)
+        why = &tmp;
+    memset(why, 0, sizeof *why);
+    (void)ops->probe(why); /* the verdict is in *why */
+    return 0;
+}
+
+const char *lc_backend_default(void)
+{
+    const char *env = getenv("LOOPCOMPAT_BACKEND");
+    if (env && *env && lc__backend_find(env))
+        return lc__backend_find(env)->name;
+    for (size_t i = 0; i < NBACKENDS; i++) {
+        lc_probe why;
+        memset(&why, 0, sizeof why);
+        if (backends[i]->probe(&why) == 0 && why.available)
+            return backends[i]->name;
+    }
+    return NULL;
+}
+
+int64_t lc_backend_timeout_granularity_ns(const char *name, unsigned loop_flags)
+{
+    const struct lc_backend_ops *ops = lc__backend_find(name);
+    return ops ? ops->granularity(loop_flags) : 0;
+}
+
+const char *lc_reason_name(int reason)
+{
+    switch (reason) {
+    case LC_REASON_NONE: return "NONE";
+    case LC_REASON_NOT_APPLICABLE: return "NOT_APPLICABLE";
+    case LC_REASON_NOT_BUILT: return "NOT_BUILT";
+    case LC_REASON_DISABLED_BY_POLICY: return "DISABLED_BY_POLICY";
+    case LC_REASON_PROBE_FAILED: return "PROBE_FAILED";
+    }
+    return "UNKNOWN";
+}

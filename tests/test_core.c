@@ -1,0 +1,690 @@
+/* The backend-generic core suite: run once per backend (ctest entries
+ * core__<backend>), the backend named by $LC_TEST_BACKEND. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "loopcompat/loop.h"
+
+static const char *backend(void)
+{
+    const char *b = getenv("LC_TEST_BACKEND");
+    return b && *b ? b : "poll";
+}
+
+static lc_loop *new_loop_flags(unsigned flags)
+{
+    lc_loop *loop = NULL;
+    lc_loop_options o = {0};
+    o.backend = backend();
+    o.flags = flags;
+    int rc = lc_loop_new(&loop, &o);
+    ck_assert_msg(rc == 0, "lc_loop_new(%s): %s", backend(), lc_strerror(rc));
+    ck_assert_str_eq(lc_loop_backend_name(loop), backend());
+    return loop;
+}
+
+static lc_loop *new_loop(void) { return new_loop_flags(0); }
+
+/* A log of small integers that callbacks append to. */
+struct log {
+    int v[256];
+    int n;
+};
+
+struct entry {
+    struct log *log;
+    int value;
+};
+
+static void append(lc_loop *loop, void *arg)
+{
+    (void)loop;
+    struct entry *e = arg;
+    e->log->v[e->log->n++] = e->value;
+}
+
+static void stop_cb(lc_loop *loop, void *arg)
+{
+    (void)arg;
+    lc_loop_stop(loop);
+}
+
+/* ---- call_soon ---- */
+
+START_TEST(call_soon_fifo)
+{
+    lc_loop *loop = new_loop();
+    struct log log = {0};
+    struct entry e[100];
+    for (int i = 0; i < 100; i++) {
+        e[i].log = &log;
+        e[i].value = i;
+        ck_assert_int_eq(lc_call_soon(loop, append, &e[i]), 0);
+    }
+    ck_assert_int_eq(lc_call_soon(loop, stop_cb, NULL), 0);
+    ck_assert_int_eq(lc_loop_run(loop), 0);
+    ck_assert_int_eq(log.n, 100);
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(log.v[i], i);
+    lc_loop_free(loop);
+}
+END_TEST
+
+struct nested {
+    struct log *log;
+    struct entry inner;
+    uint64_t iter_outer, iter_inner;
+};
+
+static void inner_cb(lc_loop *loop, void *arg)
+{
+    struct nested *n = arg;
+    n->iter_inner = lc_loop_iterations(loop);
+    append(loop, &n->inner);
+}
+
+static void outer_cb(lc_loop *loop, void *arg)
+{
+    struct nested *n = arg;
+    n->iter_outer = lc_loop_iterations(loop);
+    lc_call_soon(loop, inner_cb, n);
+}
+
+START_TEST(call_soon_added_runs_next_iteration)
+{
+    lc_loop *loop = new_loop();
+    struct log log = {0};
+    struct nested n = {&log, {&log, 7}, 0, 0};
+    lc_call_soon(loop, outer_cb, &n);
+    ck_assert_int_eq(lc_loop_run_once(loop, 0), 0);
+    ck_assert_int_eq(log.n, 0); /* the inner callback waits */
+    ck_assert_int_eq(lc_loop_run_once(loop, 0), 0);
+    ck_assert_int_eq(log.n, 1);
+    ck_assert_uint_eq(n.iter_inner, n.iter_outer + 1);
+    lc_loop_free(loop);
+}
+END_TEST
+
+START_TEST(handle_cancel)
+{
+    lc_loop *loop = new_loop();
+    struct log log = {0};
+    struct entry a = {&log, 1}, b = {&log, 2};
+    lc_handle ha, hb;
+    lc_call_soon_handle(loop, &ha, append, &a);
+    lc_call_soon_handle(loop, &hb, append, &b);
+    lc_handle_cancel(&ha);
+    ck_assert(lc_handle_cancelled(&ha));
+    ck_assert(!lc_handle_cancelled(&hb));
+    lc_loop_run_once(loop, 0);
+    ck_assert_int_eq(log.n, 1);
+    ck_assert_int_eq(log.v[0], 2);
+    lc_loop_free(loop);
+}
+END_TEST
+
+START_TEST(stop_before_run_is_one_iteration)
+{
+    lc_loop *loop = new_loop();
+    struct log log = {0};
+    struct entry a = {&log, 1};
+    lc_call_soon(loop, append, &a);
+    lc_loop_stop(loop);
+    uint64_t before = lc_loop_iterations(loop);
+    int64_t t0 = lc_time_ns();
+    ck_assert_int_eq(lc_loop_run(loop), 0);
+    ck_assert_uint_eq(lc_loop_iterations(loop), before + 1);
+    ck_assert_int_eq(log.n, 1);
+    ck_assert_int_lt(lc_time_ns() - t0, 500000000); /* did not block */
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* ---- threadsafe ---- */
+
+struct ts_arg {
+    lc_loop *loop;
+    int fired;
+    int64_t sent_at;
+};
+
+static void ts_cb(lc_loop *loop, void *arg)
+{
+    struct ts_arg *a = arg;
+    a->fired++;
+    lc_loop_stop(loop);
+}
+
+static void *ts_thread(void *arg)
+{
+    struct ts_arg *a = arg;
+    struct timespec d = {0, 50 * 1000 * 1000};
+    nanosleep(&d, NULL);
+    a->sent_at = lc_time_ns();
+    lc_call_soon_threadsafe(a->loop, ts_cb, a);
+    return NULL;
+}
+
+START_TEST(threadsafe_wakes_blocked_poll)
+{
+    lc_loop *loop = new_loop();
+    struct ts_arg a = {loop, 0, 0};
+    lc_timer guard = {0};
+    /* The guard timer is far away: only the wakeup can end the run early. */
+    lc_call_later(loop, &guard, 5000000000LL, stop_cb, NULL);
+    pthread_t th;
+    pthread_create(&th, NULL, ts_thread, &a);
+    ck_assert_int_eq(lc_loop_run(loop), 0);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(a.fired, 1);
+    ck_assert_int_lt(lc_time_ns() - a.sent_at, 1000000000LL);
+    ck_assert(lc_timer_pending(&guard));
+    lc_loop_free(loop);
+}
+END_TEST
+
+struct ts_many {
+    lc_loop *loop;
+    int count;
+};
+
+static void ts_count(lc_loop *loop, void *arg)
+{
+    struct ts_many *m = arg;
+    if (++m->count == 4 * 10000)
+        lc_loop_stop(loop);
+}
+
+static void *ts_many_thread(void *arg)
+{
+    struct ts_many *m = arg;
+    for (int i = 0; i < 10000; i++)
+        ck_assert_int_eq(lc_call_soon_threadsafe(m->loop, ts_count, m), 0);
+    return NULL;
+}
+
+START_TEST(threadsafe_from_many_threads_exact_count)
+{
+    lc_loop *loop = new_loop();
+    struct ts_many m = {loop, 0};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, ts_many_thread, &m);
+    ck_assert_int_eq(lc_loop_run(loop), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_int_eq(m.count, 40000);
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* ---- timers ---- */
+
+START_TEST(timers_fire_in_deadline_order)
+{
+    lc_loop *loop = new_loop();
+    struct log log = {0};
+    static const int delays_ms[] = {30, 10, 20, 10, 0, 5};
+    lc_timer t[6];
+    struct entry e[6];
+    memset(t, 0, sizeof t);
+    for (int i = 0; i < 6; i++) {
+        e[i].log = &log;
+        e[i].value = i;
+        lc_call_later(loop, &t[i], delays_ms[i] * 1000000LL, append, &e[i]);
+    }
+    lc_timer stop = {0};
+    lc_call_later(loop, &stop, 40000000LL, stop_cb, NULL);
+    lc_loop_run(loop);
+    /* Equal deadlines (the two 10 ms timers) keep their arming order. */
+    static const int want[] = {4, 5, 1, 3, 2, 0};
+    ck_assert_int_eq(log.n, 6);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(log.v[i], want[i]);
+    lc_loop_free(loop);
+}
+END_TEST
+
+START_TEST(timer_cancel_and_rearm)
+{
+    lc_loop *loop = new_loop();
+    struct log log = {0};
+    struct entry a = {&log, 1}, b = {&log, 2};
+    lc_timer ta = {0}, tb = {0};
+    lc_call_later(loop, &ta, 1000000, append, &a);
+    lc_call_later(loop, &tb, 2000000, append, &b);
+    ck_assert_int_eq(lc_timer_cancel(&ta), 1);
+    ck_assert_int_eq(lc_timer_cancel(&ta), 0);
+    ck_assert(!lc_timer_pending(&ta));
+    /* Re-arming moves a scheduled timer instead of adding it twice. */
+    lc_call_later(loop, &tb, 3000000, append, &b);
+    lc_timer stop = {0};
+    lc_call_later(loop, &stop, 10000000, stop_cb, NULL);
+    lc_loop_run(loop);
+    ck_assert_int_eq(log.n, 1);
+    ck_assert_int_eq(log.v[0], 2);
+    lc_loop_free(loop);
+}
+END_TEST
+
+struct early {
+    int64_t when;
+    int early;
+    int fired;
+};
+
+static void check_early(lc_loop *loop, void *arg)
+{
+    struct early *e = arg;
+    if (lc_loop_time(loop) < e->when)
+        e->early++;
+    e->fired++;
+}
+
+START_TEST(timers_never_early)
+{
+    lc_loop *loop = new_loop();
+    enum { N = 200 };
+    lc_timer *t = calloc(N, sizeof *t);
+    struct early *e = calloc(N, sizeof *e);
+    for (int i = 0; i < N; i++) {
+        int64_t delay = (i % 10) * 150000LL + (i % 7) * 1000; /* 0 .. 1.4 ms */
+        e[i].when = lc_loop_time(loop) + delay;
+        lc_call_at(loop, &t[i], e[i].when, check_early, &e[i]);
+    }
+    lc_timer stop = {0};
+    lc_call_later(loop, &stop, 5000000, stop_cb, NULL);
+    lc_loop_run(loop);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(e[i].fired, 1);
+        ck_assert_int_eq(e[i].early, 0);
+    }
+    free(t);
+    free(e);
+    lc_loop_free(loop);
+}
+END_TEST
+
+START_TEST(coarse_timeout_never_early)
+{
+    lc_loop *loop = new_loop_flags(LC_LOOP_COARSE_TIMEOUT);
+    ck_assert_int_ge(lc_loop_timeout_granularity_ns(loop), 1000);
+    struct early e[20];
+    lc_timer t[20];
+    memset(t, 0, sizeof t);
+    memset(e, 0, sizeof e);
+    for (int i = 0; i < 20; i++) {
+        e[i].when = lc_loop_time(loop) + i * 250000LL; /* sub-ms deadlines */
+        lc_call_at(loop, &t[i], e[i].when, check_early, &e[i]);
+    }
+    lc_timer stop = {0};
+    lc_call_later(loop, &stop, 8000000, stop_cb, NULL);
+    uint64_t it0 = lc_loop_iterations(loop);
+    lc_loop_run(loop);
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_eq(e[i].early, 0);
+    /* Rounding the ms timeout up means no busy spinning toward a deadline. */
+    ck_assert_uint_lt(lc_loop_iterations(loop) - it0, 200);
+    lc_loop_free(loop);
+}
+END_TEST
+
+static void rearm_zero(lc_loop *loop, void *arg);
+
+struct rearm {
+    lc_timer t;
+    uint64_t iters[3];
+    int n;
+};
+
+static void rearm_zero(lc_loop *loop, void *arg)
+{
+    struct rearm *r = arg;
+    r->iters[r->n++] = lc_loop_iterations(loop);
+    if (r->n < 3)
+        lc_call_later(loop, &r->t, 0, rearm_zero, r);
+    else
+        lc_loop_stop(loop);
+}
+
+START_TEST(zero_delay_timer_from_timer_waits_an_iteration)
+{
+    lc_loop *loop = new_loop();
+    struct rearm r;
+    memset(&r, 0, sizeof r);
+    lc_call_later(loop, &r.t, 0, rearm_zero, &r);
+    lc_loop_run(loop);
+    ck_assert_int_eq(r.n, 3);
+    ck_assert_uint_gt(r.iters[1], r.iters[0]);
+    ck_assert_uint_gt(r.iters[2], r.iters[1]);
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* ---- readers and writers ---- */
+
+struct rw {
+    int reads, writes;
+    char buf[64];
+    ssize_t got;
+};
+
+static void on_read(lc_loop *loop, int fd, void *arg)
+{
+    struct rw *rw = arg;
+    rw->reads++;
+    rw->got = read(fd, rw->buf, sizeof rw->buf);
+    lc_loop_stop(loop);
+}
+
+static void on_write(lc_loop *loop, int fd, void *arg)
+{
+    (void)fd;
+    struct rw *rw = arg;
+    rw->writes++;
+    lc_loop_stop(loop);
+}
+
+START_TEST(reader_fires_on_data)
+{
+    lc_loop *loop = new_loop();
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    struct rw rw = {0};
+    ck_assert_int_eq(lc_add_reader(loop, sv[0], on_read, &rw), 0);
+    ck_assert_int_eq(write(sv[1], "abc", 3), 3);
+    lc_timer guard = {0};
+    lc_call_later(loop, &guard, 2000000000LL, stop_cb, NULL);
+    lc_loop_run(loop);
+    ck_assert_int_eq(rw.reads, 1);
+    ck_assert_int_eq(rw.got, 3);
+    ck_assert_int_eq(memcmp(rw.buf, "abc", 3), 0);
+    ck_assert_int_eq(lc_remove_reader(loop, sv[0]), 1);
+    ck_assert_int_eq(lc_remove_reader(loop, sv[0]), 0);
+    close(sv[0]);
+    close(sv[1]);
+    lc_loop_free(loop);
+}
+END_TEST
+
+START_TEST(reader_and_writer_share_one_fd)
+{
+    lc_loop *loop = new_loop();
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    struct rw rw = {0};
+    ck_assert_int_eq(lc_add_writer(loop, sv[0], on_write, &rw), 0);
+    ck_assert_int_eq(lc_add_reader(loop, sv[0], on_read, &rw), 0);
+    lc_loop_run_once(loop, 1);
+    ck_assert_int_eq(rw.writes, 1); /* writable at once */
+    ck_assert_int_eq(rw.reads, 0);
+    ck_assert_int_eq(lc_remove_writer(loop, sv[0]), 1);
+    ck_assert_int_eq(write(sv[1], "x", 1), 1);
+    lc_timer guard = {0};
+    lc_call_later(loop, &guard, 2000000000LL, stop_cb, NULL);
+    lc_loop_run(loop);
+    ck_assert_int_eq(rw.reads, 1); /* the reader survived removing the writer */
+    ck_assert_int_eq(rw.writes, 1);
+    ck_assert_int_eq(lc_remove_reader(loop, sv[0]), 1);
+    close(sv[0]);
+    close(sv[1]);
+    lc_loop_free(loop);
+}
+END_TEST
+
+struct remover {
+    int fd_other;
+    int calls;
+};
+
+static void remove_other(lc_loop *loop, int fd, void *arg)
+{
+    struct remover *r = arg;
+    char b[8];
+    (void)!read(fd, b, sizeof b);
+    r->calls++;
+    lc_remove_reader(loop, r->fd_other);
+}
+
+START_TEST(reader_removed_in_same_batch_does_not_run)
+{
+    lc_loop *loop = new_loop();
+    int a[2], b[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b), 0);
+    struct remover ra = {b[0], 0}, rb = {a[0], 0};
+    lc_add_reader(loop, a[0], remove_other, &ra);
+    lc_add_reader(loop, b[0], remove_other, &rb);
+    (void)!write(a[1], "x", 1);
+    (void)!write(b[1], "x", 1);
+    struct timespec d = {0, 5000000};
+    nanosleep(&d, NULL);
+    lc_loop_run_once(loop, 1);
+    /* Both were ready in one poll; whichever ran first removed the other. */
+    ck_assert_int_eq(ra.calls + rb.calls, 1);
+    for (int i = 0; i < 2; i++) {
+        close(a[i]);
+        close(b[i]);
+    }
+    lc_loop_free(loop);
+}
+END_TEST
+
+START_TEST(add_reader_bad_fd_and_closed_loop)
+{
+    lc_loop *loop = new_loop();
+    struct rw rw = {0};
+    ck_assert_int_eq(lc_add_reader(loop, -1, on_read, &rw), LC_EINVAL);
+    int fd = dup(0);
+    close(fd);
+    ck_assert_int_eq(lc_add_reader(loop, fd, on_read, &rw), LC_EBADF);
+    ck_assert_int_eq(lc_loop_close(loop), 0);
+    ck_assert_int_eq(lc_loop_close(loop), 0);
+    ck_assert(lc_loop_is_closed(loop));
+    ck_assert_int_eq(lc_add_reader(loop, 0, on_read, &rw), LC_ECLOSED);
+    ck_assert_int_eq(lc_add_writer(loop, 0, on_write, &rw), LC_ECLOSED);
+    ck_assert_int_eq(lc_remove_reader(loop, 0), 0);
+    ck_assert_int_eq(lc_call_soon(loop, stop_cb, NULL), LC_ECLOSED);
+    ck_assert_int_eq(lc_call_soon_threadsafe(loop, stop_cb, NULL), LC_ECLOSED);
+    lc_timer t = {0};
+    ck_assert_int_eq(lc_call_later(loop, &t, 0, stop_cb, NULL), LC_ECLOSED);
+    ck_assert_int_eq(lc_loop_run(loop), LC_ECLOSED);
+    ck_assert_int_eq(lc_loop_run_once(loop, 0), LC_ECLOSED);
+    lc_loop_free(loop);
+}
+END_TEST
+
+static void close_inside(lc_loop *loop, void *arg)
+{
+    *(int *)arg = lc_loop_close(loop);
+    lc_loop_stop(loop);
+}
+
+static void run_inside(lc_loop *loop, void *arg)
+{
+    *(int *)arg = lc_loop_run_once(loop, 0);
+}
+
+START_TEST(close_or_rerun_while_running_refused)
+{
+    lc_loop *loop = new_loop();
+    int close_rc = 1, run_rc = 1;
+    lc_call_soon(loop, close_inside, &close_rc);
+    lc_call_soon(loop, run_inside, &run_rc);
+    lc_loop_run(loop);
+    ck_assert_int_eq(close_rc, LC_ERUNNING);
+    ck_assert_int_eq(run_rc, LC_ERUNNING);
+    ck_assert(!lc_loop_is_closed(loop));
+    lc_loop_free(loop);
+}
+END_TEST
+
+static int count_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            n++;
+    return n;
+}
+
+START_TEST(close_releases_fds)
+{
+    int before = count_fds();
+    lc_loop *loop = new_loop();
+    ck_assert_int_gt(count_fds(), before - 1);
+    lc_loop_close(loop);
+    ck_assert_int_eq(count_fds(), before);
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* ---- policies ---- */
+
+static void *other_thread_get(void *arg)
+{
+    int *err = arg;
+    lc_loop *l = lc_get_event_loop(err);
+    return l;
+}
+
+START_TEST(policy_main_thread_creates_other_thread_fails)
+{
+    int err = 0;
+    lc_loop *l = lc_get_event_loop(&err);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_int_eq(err, 0);
+    ck_assert_ptr_eq(lc_get_event_loop(&err), l); /* stable */
+    pthread_t th;
+    void *res = (void *)1;
+    int terr = 0;
+    pthread_create(&th, NULL, other_thread_get, &terr);
+    pthread_join(th, &res);
+    ck_assert_ptr_null(res);
+    ck_assert_int_eq(terr, LC_ENOLOOP);
+    lc_policy_reset_thread();
+}
+END_TEST
+
+START_TEST(policy_set_none_then_get_fails)
+{
+    ck_assert_int_eq(lc_set_event_loop(NULL), 0);
+    int err = 0;
+    ck_assert_ptr_null(lc_get_event_loop(&err));
+    ck_assert_int_eq(err, LC_ENOLOOP);
+    lc_loop *n = NULL;
+    ck_assert_int_eq(lc_new_event_loop(&n), 0);
+    ck_assert_ptr_null(lc_get_event_loop(&err)); /* new loops are not current */
+    ck_assert_int_eq(lc_set_event_loop(n), 0);
+    ck_assert_ptr_eq(lc_get_event_loop(&err), n);
+    lc_set_event_loop(NULL);
+    lc_loop_free(n);
+    lc_policy_reset_thread();
+}
+END_TEST
+
+static lc_loop *failing_get(void *self, int *err)
+{
+    (*(int *)self)++;
+    *err = LC_ENOLOOP;
+    return NULL;
+}
+static int noop_set(void *self, lc_loop *l) { (void)self; (void)l; return 0; }
+static int plain_new(void *self, lc_loop **out) { (void)self; return lc_loop_new(out, NULL); }
+
+struct running_probe {
+    lc_loop *seen;
+    int err;
+};
+
+static void probe_running(lc_loop *loop, void *arg)
+{
+    struct running_probe *p = arg;
+    p->seen = lc_get_event_loop(&p->err);
+    lc_loop_stop(loop);
+}
+
+START_TEST(policy_custom_running_loop_wins_and_restore)
+{
+    int calls = 0;
+    lc_policy p = {&calls, failing_get, noop_set, plain_new};
+    ck_assert_int_eq(lc_set_event_loop_policy(&p), 0);
+    ck_assert_ptr_eq(lc_get_event_loop_policy(), &p);
+    int err = 0;
+    ck_assert_ptr_null(lc_get_event_loop(&err));
+    ck_assert_int_eq(calls, 1);
+    lc_loop *loop = new_loop();
+    struct running_probe pr = {NULL, 1};
+    lc_call_soon(loop, probe_running, &pr);
+    lc_loop_run(loop);
+    ck_assert_ptr_eq(pr.seen, loop);
+    ck_assert_int_eq(calls, 1); /* the policy was not asked */
+    ck_assert_int_eq(lc_set_event_loop_policy(NULL), 0);
+    ck_assert_ptr_ne(lc_get_event_loop_policy(), &p);
+    lc_policy bad = {NULL, NULL, noop_set, plain_new};
+    ck_assert_int_eq(lc_set_event_loop_policy(&bad), LC_EINVAL);
+    ck_assert_ptr_null(lc_get_running_loop(&err));
+    ck_assert_int_eq(err, LC_ENOLOOP);
+    lc_loop_free(loop);
+    lc_policy_reset_thread();
+}
+END_TEST
+
+/* ---- errors and backends ---- */
+
+START_TEST(errors_are_distinct_and_named)
+{
+    ck_assert_int_ne(LC_ENOTSUP, LC_ECLOSED);
+    ck_assert_str_eq(lc_errname(LC_ENOTSUP), "LC_ENOTSUP");
+    ck_assert_str_eq(lc_errname(-EPERM), "EPERM");
+    ck_assert_str_ne(lc_strerror(LC_ECLOSED), lc_strerror(LC_ENOTSUP));
+    lc_loop *l = NULL;
+    lc_loop_options o = {0};
+    o.backend = "no-such-backend";
+    ck_assert_int_eq(lc_loop_new(&l, &o), LC_ENOBACKEND);
+    ck_assert_ptr_null(l);
+    lc_probe why;
+    ck_assert_int_eq(lc_backend_probe(backend(), &why), 0);
+    ck_assert_int_eq(why.available, 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, call_soon_fifo);
+    tcase_add_test(tc, call_soon_added_runs_next_iteration);
+    tcase_add_test(tc, handle_cancel);
+    tcase_add_test(tc, stop_before_run_is_one_iteration);
+    tcase_add_test(tc, threadsafe_wakes_blocked_poll);
+    tcase_add_test(tc, threadsafe_from_many_threads_exact_count);
+    tcase_add_test(tc, timers_fire_in_deadline_order);
+    tcase_add_test(tc, timer_cancel_and_rearm);
+    tcase_add_test(tc, timers_never_early);
+    tcase_add_test(tc, coarse_timeout_never_early);
+    tcase_add_test(tc, zero_delay_timer_from_timer_waits_an_iteration);
+    tcase_add_test(tc, reader_fires_on_data);
+    tcase_add_test(tc, reader_and_writer_share_one_fd);
+    tcase_add_test(tc, reader_removed_in_same_batch_does_not_run);
+    tcase_add_test(tc, add_reader_bad_fd_and_closed_loop);
+    tcase_add_test(tc, close_or_rerun_while_running_refused);
+    tcase_add_test(tc, close_releases_fds);
+    tcase_add_test(tc, policy_main_thread_creates_other_thread_fails);
+    tcase_add_test(tc, policy_set_none_then_get_fails);
+    tcase_add_test(tc, policy_custom_running_loop_wins_and_restore);
+    tcase_add_test(tc, errors_are_distinct_and_named);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -3,5 +3,6 @@
 #define LOOPCOMPAT_H
 
 #include "loopcompat/loop.h"
+#include "loopcompat/signals.h"
 
 #endif

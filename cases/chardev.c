@@ -1,0 +1,39 @@
+/* chardev: character devices as readers.  /dev/null and /dev/zero are
+ * always readable (a read returns EOF or zeros at once) for select(2) and
+ * poll(2); epoll_ctl(2) refuses them with EPERM (they have no poll method,
+ * "The target file fd does not support epoll"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "case_util.h"
+
+static void chardev_reader(lc_case_ctx *ctx, lc_loop *loop, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        lc_case_skip(ctx, "open %s: %s", path, strerror(errno));
+        return;
+    }
+    lc__case_expect_reader_fires(ctx, loop, fd, path, LC__MS(1000));
+    close(fd);
+}
+
+static void chardev_dev_null(lc_case_ctx *ctx, lc_loop *loop)
+{
+    chardev_reader(ctx, loop, "/dev/null");
+}
+
+static void chardev_dev_zero(lc_case_ctx *ctx, lc_loop *loop)
+{
+    chardev_reader(ctx, loop, "/dev/zero");
+}
+
+const lc_case lc_cases_chardev[] = {
+    {"chardev/dev-null", "add_reader on /dev/null: refused, or fires (always readable)", chardev_dev_null,
+     0, NULL, 0},
+    {"chardev/dev-zero", "add_reader on /dev/zero: refused, or fires (always readable)", chardev_dev_zero,
+     0, NULL, 0},
+    {0},
+};

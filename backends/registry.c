@@ -7,6 +7,7 @@
 #include <string.h>
 
 extern const struct lc_backend_ops lc__backend_epoll;
+extern const struct lc_backend_ops lc__backend_io_uring;
 extern const struct lc_backend_ops lc__backend_poll;
 extern const struct lc_backend_ops lc__backend_select;
 
@@ -14,6 +15,7 @@ static const struct lc_backend_ops *const backends[] = {
     &lc__backend_epoll,
     &lc__backend_poll,
     &lc__backend_select,
+    &lc__backend_io_uring,
 };
 
 #define NBACKENDS (sizeof backends / sizeof backends[0])
@@ -22,6 +24,7 @@ static const char *const names[NBACKENDS] = {
     "epoll",
     "poll",
     "select",
+    "io_uring",
 };
 
 size_t lc_backend_list(const char *const **out)

@@ -93,6 +93,11 @@ int lc_loop_new(lc_loop **out, const lc_loop_options *opts)
         loop->opts = *opts;
     loop->opts.backend = ops->name;
     loop->ops = ops;
+    /* The environment can force the coarse wait for programs that cannot
+     * pass options (the harness's coarse variant sets it too). */
+    const char *coarse = getenv("LOOPCOMPAT_COARSE_TIMEOUT");
+    if (coarse && strcmp(coarse, "1") == 0)
+        loop->opts.flags |= LC_LOOP_COARSE_TIMEOUT;
     loop->granularity_ns = ops->granularity(loop->opts.flags);
     loop->wake_rfd = loop->wake_wfd = -1;
     pthread_mutex_init(&loop->ts_lock, NULL);

@@ -65,7 +65,9 @@ enum lc_signal_impl { LC_SIGNAL_DEFAULT = 0, LC_SIGNAL_SIGNALFD, LC_SIGNAL_SELFP
 
 enum {
     /* Use the backend's millisecond wait call (epoll_wait, poll, select)
-     * instead of its nanosecond one (epoll_pwait2, ppoll, pselect). */
+     * instead of its nanosecond one (epoll_pwait2, ppoll, pselect); io_uring
+     * rounds its timespec up to whole milliseconds.  lc_loop_new() also sets
+     * this flag when the environment has LOOPCOMPAT_COARSE_TIMEOUT=1. */
     LC_LOOP_COARSE_TIMEOUT = 1u << 0
 };
 

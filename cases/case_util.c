@@ -36,10 +36,22 @@ int lc__case_is_refusal(int rc)
 
 void lc__case_report_add_failure(lc_case_ctx *ctx, lc_loop *loop, int rc, const char *what)
 {
-    if (lc__case_is_refusal(rc))
-        lc_case_unsupported(ctx, loop, rc, "%s refused: %s (%s)", what, lc_strerror(rc),
-                            lc_errname(rc));
-    else
+    if (lc__case_is_refusal(rc)) {
+        /* Name the system call and errno behind the refusal when the loop
+         * knows them ("epoll_ctl: EPERM"). */
+        lc_refusal why = {0};
+        if (loop)
+            lc_loop_last_refusal(loop, &why);
+        if (why.call && why.sys_errno)
+            lc_case_unsupported(ctx, loop, rc, "%s refused by %s: %s (%s)", what, why.call,
+                                lc_errname(-why.sys_errno), lc_errname(rc));
+        else if (why.call)
+            lc_case_unsupported(ctx, loop, rc, "%s refused before calling %s: %s", what, why.call,
+                                lc_errname(rc));
+        else
+            lc_case_unsupported(ctx, loop, rc, "%s refused: %s (%s)", what, lc_strerror(rc),
+                                lc_errname(rc));
+    } else
         lc_case_fail(ctx, "%s failed: %s (%s)", what, lc_strerror(rc), lc_errname(rc));
 }
 

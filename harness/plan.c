@@ -1,0 +1,172 @@
+/* Planning: case × backend × variant, filtered by --backend and --case. */
+#include "plan.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void lc_plan_init(lc_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+}
+
+void lc_plan_free(lc_plan *plan)
+{
+    free(plan->items);
+    free(plan->backends);
+    lc_plan_init(plan);
+}
+
+int lc_plan_add(lc_plan *plan, const lc_case *c, const char *backend, const char *variant)
+{
+    if (plan->n == plan->cap) {
+        size_t cap = plan->cap ? plan->cap * 2 : 64;
+        lc_plan_item *v = realloc(plan->items, cap * sizeof *v);
+        if (!v)
+            return LC_ENOMEM;
+        plan->items = v;
+        plan->cap = cap;
+    }
+    plan->items[plan->n++] = (lc_plan_item){c, backend, variant};
+    return lc_plan_add_backend(plan, backend);
+}
+
+int lc_plan_add_backend(lc_plan *plan, const char *backend)
+{
+    for (size_t i = 0; i < plan->n_backends; i++)
+        if (strcmp(plan->backends[i], backend) == 0)
+            return 0;
+    const char **v = realloc(plan->backends, (plan->n_backends + 1) * sizeof *v);
+    if (!v)
+        return LC_ENOMEM;
+    plan->backends = v;
+    plan->backends[plan->n_backends++] = backend;
+    return 0;
+}
+
+int lc_plan_list_has(const char *list, const char *name)
+{
+    if (!list)
+        return 1;
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, name, n) == 0)
+            return 1;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+int lc_plan_check_backends(const char *list, char *err, size_t errlen)
+{
+    if (!list)
+        return 0;
+    const char *const *names;
+    size_t nb = lc_backend_list(&names);
+    for (const char *p = list;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        int known = 0;
+        for (size_t i = 0; i < nb; i++)
+            if (strlen(names[i]) == n && strncmp(p, names[i], n) == 0)
+                known = 1;
+        if (!known) {
+            char known_list[256] = "";
+            for (size_t i = 0; i < nb; i++) {
+                if (i)
+                    strncat(known_list, ", ", sizeof known_list - strlen(known_list) - 1);
+                strncat(known_list, names[i], sizeof known_list - strlen(known_list) - 1);
+            }
+            snprintf(err, errlen, "--backend: unknown backend '%.*s' (known: %s)", (int)n, p,
+                     known_list);
+            return -1;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+static int case_selected(const lc_case *c, const lc_plan_filter *f)
+{
+    if ((c->flags & LC_CASE_STRESS) && !f->include_stress)
+        return 0;
+    if (!f->case_globs)
+        return 1;
+    for (size_t i = 0; f->case_globs[i]; i++)
+        if (fnmatch(f->case_globs[i], c->id, 0) == 0)
+            return 1;
+    return 0;
+}
+
+int lc_plan_build(lc_plan *plan, const lc_case *const *cases, size_t n, const lc_plan_filter *f,
+                  char *err, size_t errlen)
+{
+    static const lc_plan_filter none = {0};
+    if (!f)
+        f = &none;
+    if (lc_plan_check_backends(f->backends, err, errlen) < 0)
+        return -1;
+    if (!cases)
+        n = lc_case_count();
+
+    const char *const *names;
+    size_t nb = lc_backend_list(&names);
+    const char **avail = calloc(nb ? nb : 1, sizeof *avail);
+    if (!avail) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t na = 0;
+    for (size_t b = 0; b < nb; b++) {
+        lc_probe why;
+        if (!lc_plan_list_has(f->backends, names[b]))
+            continue;
+        if (lc_backend_probe(names[b], &why) == 0 && why.available)
+            avail[na++] = names[b];
+    }
+    for (size_t b = 0; b < na; b++)
+        lc_plan_add_backend(plan, avail[b]);
+
+    /* Every glob must match some case: a typo should not pass as an empty run. */
+    for (size_t g = 0; f->case_globs && f->case_globs[g]; g++) {
+        int hit = 0;
+        for (size_t i = 0; i < n && !hit; i++) {
+            const lc_case *c = cases ? cases[i] : lc_case_at(i);
+            hit = fnmatch(f->case_globs[g], c->id, 0) == 0;
+        }
+        if (!hit) {
+            snprintf(err, errlen, "--case: no case matches '%s' (see 'loopcompat list')",
+                     f->case_globs[g]);
+            free(avail);
+            return -1;
+        }
+    }
+
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const lc_case *c = cases ? cases[i] : lc_case_at(i);
+        if (!case_selected(c, f))
+            continue;
+        /* Variant-major, backends inside: one matrix row per (case, variant). */
+        static const char *const no_variant[] = {NULL};
+        const char *const *variants = (c->variants && c->variants[0]) ? c->variants : no_variant;
+        size_t v = 0;
+        do {
+            for (size_t b = 0; b < na && rc == 0; b++)
+                rc = lc_plan_add(plan, c, avail[b], variants[v]);
+        } while (variants[v] && variants[++v] && rc == 0);
+    }
+    free(avail);
+    if (rc < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}

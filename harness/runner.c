@@ -1,0 +1,465 @@
+/* The parent side of the runner: fork per item, -j N at once, deadlines,
+ * and the verdicts the child cannot give itself (CRASH, TIMEOUT, ERROR). */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "result.h"
+
+/* How long to wait for the rest of a record once the child is gone: its
+ * process group was killed, so only the kernel's cleanup stands between us
+ * and EOF. */
+#define DRAIN_GRACE_NS 200000000LL
+/* Keep this much of a child's stderr for CRASH/ERROR/TIMEOUT evidence. */
+#define STDERR_TAIL 1024
+
+typedef struct slot {
+    int used;
+    size_t index;
+    pid_t pid;
+    int fd;             /* read end of the record pipe, -1 at EOF */
+    FILE *err;          /* the child's stdout+stderr */
+    char *buf;
+    size_t len, cap;
+    int64_t start_ns, deadline_ns, drain_until_ns;
+    int reaped, wstatus, timed_out;
+    char tmpdir[64];
+} slot;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+double lc_runner_case_timeout(const lc_case *c)
+{
+    if (c->timeout_s > 0)
+        return c->timeout_s;
+    return (c->flags & LC_CASE_SLOW) ? LC_RUNNER_SLOW_TIMEOUT_S : LC_RUNNER_DEFAULT_TIMEOUT_S;
+}
+
+void lc_result_clear(lc_result *r)
+{
+    free(r->message);
+    json_decref(r->evidence);
+    json_decref(r->refs);
+    json_decref(r->measurements);
+    memset(r, 0, sizeof *r);
+}
+
+static void set_message(lc_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_message(lc_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(r->message);
+    if (vasprintf(&r->message, fmt, ap) < 0)
+        r->message = NULL;
+    va_end(ap);
+}
+
+static void reset_record(lc_result *r)
+{
+    json_decref(r->evidence);
+    json_decref(r->refs);
+    json_decref(r->measurements);
+    r->evidence = json_object();
+    r->refs = json_array();
+    r->measurements = json_object();
+}
+
+int lc_runner_parse_record(const char *buf, size_t len, lc_result *r, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *rec = json_loadb(buf, len, 0, &je);
+    if (!rec) {
+        snprintf(err, errlen, "malformed result record: %s", je.text);
+        return -1;
+    }
+    const char *status = NULL;
+    json_t *msg = NULL, *ev = NULL, *refs = NULL, *meas = NULL;
+    if (json_unpack_ex(rec, &je, JSON_STRICT, "{s:s, s:o, s:o, s:o, s:o}", "status", &status,
+                       "message", &msg, "evidence", &ev, "refs", &refs, "measurements",
+                       &meas) < 0) {
+        snprintf(err, errlen, "malformed result record: %s", je.text);
+        json_decref(rec);
+        return -1;
+    }
+    lc_status st = lc_status_from_name(status);
+    const char *bad = NULL;
+    if (st == LC_STATUS_NONE)
+        bad = "unknown status";
+    else if (!json_is_string(msg) && !json_is_null(msg))
+        bad = "message is not a string";
+    else if (!json_is_object(ev))
+        bad = "evidence is not an object";
+    else if (!json_is_array(refs))
+        bad = "refs is not an array";
+    else if (!json_is_object(meas))
+        bad = "measurements is not an object";
+    if (bad) {
+        snprintf(err, errlen, "malformed result record: %s", bad);
+        json_decref(rec);
+        return -1;
+    }
+    r->status = st;
+    free(r->message);
+    r->message = json_is_string(msg) ? strdup(json_string_value(msg)) : NULL;
+    json_decref(r->evidence);
+    json_decref(r->refs);
+    json_decref(r->measurements);
+    r->evidence = json_incref(ev);
+    r->refs = json_incref(refs);
+    r->measurements = json_incref(meas);
+    json_decref(rec);
+    return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+    if (dir[0])
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void stderr_tail(slot *s, lc_result *r)
+{
+    if (!s->err)
+        return;
+    char buf[STDERR_TAIL + 1];
+    if (fseek(s->err, 0, SEEK_END) != 0)
+        return;
+    long end = ftell(s->err);
+    long from = end > STDERR_TAIL ? end - STDERR_TAIL : 0;
+    if (end <= 0 || fseek(s->err, from, SEEK_SET) != 0)
+        return;
+    size_t n = fread(buf, 1, STDERR_TAIL, s->err);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    if (n > 0)
+        json_object_set_new(r->evidence, "stderr", lc_json_text(buf));
+}
+
+/* Turn what the child left (exit status, record, deadline) into a result. */
+static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_result *r,
+                   double timeout_s)
+{
+    char err[256];
+    memset(r, 0, sizeof *r);
+    reset_record(r);
+    r->duration_ms = (now_ns() - s->start_ns) / 1000000;
+
+    if (s->timed_out) {
+        r->status = LC_STATUS_TIMEOUT;
+        set_message(r, "no result after %.3g s; process group killed", timeout_s);
+        json_object_set_new(r->evidence, "timeout_ms", json_integer((json_int_t)(timeout_s * 1000)));
+        stderr_tail(s, r);
+    } else if (WIFSIGNALED(s->wstatus)) {
+        int sig = WTERMSIG(s->wstatus);
+        const char *abbrev = sigabbrev_np(sig);
+        char name[32];
+        snprintf(name, sizeof name, "SIG%s", abbrev ? abbrev : "UNKNOWN");
+        r->status = LC_STATUS_CRASH;
+        set_message(r, "killed by %s (%s)", name, strsignal(sig));
+        json_object_set_new(r->evidence, "signal", json_string(name));
+        json_object_set_new(r->evidence, "core_dumped", json_boolean(WCOREDUMP(s->wstatus)));
+        stderr_tail(s, r);
+    } else if (WEXITSTATUS(s->wstatus) != 0) {
+        r->status = LC_STATUS_ERROR;
+        set_message(r, "the case process exited with status %d without a result record",
+                    WEXITSTATUS(s->wstatus));
+        json_object_set_new(r->evidence, "exit_status", json_integer(WEXITSTATUS(s->wstatus)));
+        stderr_tail(s, r);
+    } else if (s->len == 0) {
+        r->status = LC_STATUS_ERROR;
+        set_message(r, "the case process exited without a result record");
+        json_object_set_new(r->evidence, "exit_status", json_integer(0));
+        stderr_tail(s, r);
+    } else if (lc_runner_parse_record(s->buf, s->len, r, err, sizeof err) < 0) {
+        r->status = LC_STATUS_ERROR;
+        reset_record(r);
+        set_message(r, "%s", err);
+        stderr_tail(s, r);
+    }
+    r->done = 1;
+    if (o->on_result)
+        o->on_result(plan, s->index, r, o->arg);
+}
+
+static void release(slot *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->err)
+        fclose(s->err);
+    remove_tree(s->tmpdir);
+    free(s->buf);
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+}
+
+static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size_t index)
+{
+    const lc_plan_item *it = &plan->items[index];
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp || strlen(tmp) > 40)
+        tmp = "/tmp";
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    snprintf(s->tmpdir, sizeof s->tmpdir, "%s/loopcompat-XXXXXX", tmp);
+    if (!mkdtemp(s->tmpdir))
+        return -errno;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        int e = errno;
+        remove_tree(s->tmpdir);
+        return -e;
+    }
+    s->err = tmpfile();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(p[0]);
+        close(p[1]);
+        if (s->err)
+            fclose(s->err);
+        remove_tree(s->tmpdir);
+        return -e;
+    }
+    if (pid == 0) {
+        /* Own process group, so a timeout can kill whatever the case started. */
+        setpgid(0, 0);
+        close(p[0]);
+        for (size_t i = 0; i < nslots; i++)
+            if (slots[i].used && slots[i].fd >= 0)
+                close(slots[i].fd);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            close(devnull);
+        }
+        if (s->err) {
+            dup2(fileno(s->err), 1);
+            dup2(fileno(s->err), 2);
+        }
+        lc_run_item item = {it->c, it->backend, it->variant, s->tmpdir};
+        lc_runner_child_main(&item, p[1]);
+    }
+    /* Also here: whichever of parent and child runs first, the group exists
+     * before the parent may need to kill it. */
+    setpgid(pid, pid);
+    close(p[1]);
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+    s->used = 1;
+    s->index = index;
+    s->pid = pid;
+    s->fd = p[0];
+    s->start_ns = now_ns();
+    return 0;
+}
+
+static void read_some(slot *s)
+{
+    for (;;) {
+        if (s->cap - s->len < 4096) {
+            size_t nc = s->cap ? s->cap * 2 : 8192;
+            char *b = realloc(s->buf, nc);
+            if (!b)
+                return;
+            s->buf = b;
+            s->cap = nc;
+        }
+        ssize_t n = read(s->fd, s->buf + s->len, s->cap - s->len);
+        if (n > 0) {
+            s->len += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) {
+            close(s->fd);
+            s->fd = -1;
+        }
+        return;
+    }
+}
+
+/* Reap the child if it exited; kill its group first so nothing it left
+ * behind keeps running (the group id is not reused while the leader is an
+ * unreaped zombie). */
+static void try_reap(slot *s)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+        return;
+    kill(-s->pid, SIGKILL);
+    while (waitpid(s->pid, &s->wstatus, 0) < 0 && errno == EINTR)
+        ;
+    s->reaped = 1;
+    s->drain_until_ns = now_ns() + DRAIN_GRACE_NS;
+}
+
+int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *results)
+{
+    lc_runner_opts o = opts ? *opts : (lc_runner_opts){0};
+    if (o.jobs <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o.jobs = n > 0 ? (int)n : 1;
+    }
+    if (!(o.timeout_multiplier > 0) || !isfinite(o.timeout_multiplier))
+        o.timeout_multiplier = 1;
+    size_t nslots = (size_t)o.jobs;
+    if (nslots > plan->n && plan->n > 0)
+        nslots = plan->n;
+    slot *slots = calloc(nslots ? nslots : 1, sizeof *slots);
+    struct pollfd *pfd = calloc(nslots ? nslots : 1, sizeof *pfd);
+    if (!slots || !pfd) {
+        free(slots);
+        free(pfd);
+        return LC_ENOMEM;
+    }
+    for (size_t i = 0; i < nslots; i++)
+        slots[i].fd = -1;
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    size_t next = 0, active = 0, started = 0;
+    int rc = LC_RUNNER_OK;
+    for (;;) {
+        if (interrupted && rc == LC_RUNNER_OK) {
+            rc = LC_RUNNER_INTERRUPTED;
+            for (size_t i = 0; i < nslots; i++)
+                if (slots[i].used && !slots[i].reaped)
+                    kill(-slots[i].pid, SIGKILL);
+        }
+        while (rc == LC_RUNNER_OK && active < nslots && next < plan->n) {
+            size_t idx = next++;
+            if (results[idx].done)
+                continue;
+            slot *s = NULL;
+            for (size_t i = 0; i < nslots && !s; i++)
+                if (!slots[i].used)
+                    s = &slots[i];
+            int e = launch(slots, nslots, s, plan, idx);
+            if (e < 0) {
+                lc_result *r = &results[idx];
+                memset(r, 0, sizeof *r);
+                reset_record(r);
+                r->status = LC_STATUS_ERROR;
+                set_message(r, "could not start the case process: %s", strerror(-e));
+                r->done = 1;
+                if (o.on_result)
+                    o.on_result(plan, idx, r, o.arg);
+                continue;
+            }
+            double t = lc_runner_case_timeout(plan->items[idx].c) * o.timeout_multiplier;
+            s->deadline_ns = s->start_ns + (int64_t)(t * 1e9);
+            active++;
+            started++;
+            if (o.on_start)
+                o.on_start(plan, idx, started, o.arg);
+        }
+        if (active == 0)
+            break;
+
+        /* Sleep until a pipe has data or the next deadline; wake at least
+         * every 20 ms to notice exits whose pipe a grandchild holds open. */
+        int64_t now = now_ns(), wait_ns = 20000000LL;
+        nfds_t np = 0;
+        for (size_t i = 0; i < nslots; i++) {
+            slot *s = &slots[i];
+            if (!s->used)
+                continue;
+            if (s->fd >= 0) {
+                pfd[np].fd = s->fd;
+                pfd[np].events = POLLIN;
+                np++;
+            }
+            if (!s->reaped && s->deadline_ns - now < wait_ns)
+                wait_ns = s->deadline_ns - now;
+        }
+        if (wait_ns < 0)
+            wait_ns = 0;
+        poll(pfd, np, (int)(wait_ns / 1000000));
+
+        now = now_ns();
+        for (size_t i = 0; i < nslots; i++) {
+            slot *s = &slots[i];
+            if (!s->used)
+                continue;
+            if (s->fd >= 0)
+                read_some(s);
+            if (!s->reaped)
+                try_reap(s);
+            if (!s->reaped && now >= s->deadline_ns) {
+                kill(-s->pid, SIGKILL);
+                while (waitpid(s->pid, &s->wstatus, 0) < 0 && errno == EINTR)
+                    ;
+                s->reaped = 1;
+                s->timed_out = 1;
+                s->drain_until_ns = now + DRAIN_GRACE_NS;
+            }
+            if (!s->reaped || (s->fd >= 0 && now < s->drain_until_ns))
+                continue;
+            if (s->fd >= 0)
+                read_some(s);
+            if (rc == LC_RUNNER_OK) {
+                double t = lc_runner_case_timeout(plan->items[s->index].c) * o.timeout_multiplier;
+                finish(s, plan, &o, &results[s->index], t);
+            }
+            release(s);
+            active--;
+        }
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    free(slots);
+    free(pfd);
+    return rc;
+}

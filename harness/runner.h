@@ -1,0 +1,93 @@
+/* The runner: each plan item in a forked child, in its own process group,
+ * with a deadline; the result record comes back over a pipe.
+ *
+ * Parent side (runner.c): fork/pipe plumbing, deadlines, -j N slots,
+ * turning a signal death into CRASH, an overrun into TIMEOUT and a missing
+ * or broken record into ERROR.  Child side (runner_child.c):
+ * lc_runner_child_main(), which needs nothing from the parent but the item
+ * and a writable fd, so a platform without fork can re-exec the harness per
+ * item and call it there. */
+#ifndef LC_HARNESS_RUNNER_H
+#define LC_HARNESS_RUNNER_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "plan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Default per-case timeout, and the one for LC_CASE_SLOW cases without
+ * their own. */
+#define LC_RUNNER_DEFAULT_TIMEOUT_S 10.0
+#define LC_RUNNER_SLOW_TIMEOUT_S 60.0
+
+/* What the child needs to run one item. */
+typedef struct lc_run_item {
+    const lc_case *c;
+    const char *backend;
+    const char *variant;
+    const char *tmpdir;   /* scratch directory, created and removed by the parent */
+} lc_run_item;
+
+/* One result row.  Filled by the runner (status … measurements) and by
+ * classification (expected … unexpected). */
+typedef struct lc_result {
+    int done;                 /* the runner skips items already done (resume) */
+    lc_status status;
+    char *message;            /* may be NULL */
+    int64_t duration_ms;
+    json_t *evidence;         /* object */
+    json_t *refs;             /* array of strings */
+    json_t *measurements;     /* object */
+    /* classification */
+    int has_expectation;
+    lc_status expected;
+    unsigned known_intermittent; /* LC_STATUS_BIT set */
+    int unexpected;
+} lc_result;
+
+typedef void (*lc_runner_start_fn)(const lc_plan *plan, size_t index, size_t n_started, void *arg);
+/* Called as each item completes, in completion order (a journal appends here). */
+typedef void (*lc_runner_result_fn)(const lc_plan *plan, size_t index, lc_result *r, void *arg);
+
+typedef struct lc_runner_opts {
+    int jobs;                   /* <= 0: number of online CPUs */
+    double timeout_multiplier;  /* <= 0: 1 */
+    lc_runner_start_fn on_start;
+    lc_runner_result_fn on_result;
+    void *arg;
+} lc_runner_opts;
+
+enum { LC_RUNNER_OK = 0, LC_RUNNER_INTERRUPTED = 1 };
+
+/* Run every item of the plan whose result is not done yet.  results has
+ * plan->n entries (zeroed, or pre-filled and marked done).  Returns
+ * LC_RUNNER_OK, LC_RUNNER_INTERRUPTED (SIGINT/SIGTERM: running children were
+ * killed and their results left not done) or a negative code. */
+int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *results);
+
+/* The effective timeout of a case in seconds, before the multiplier. */
+double lc_runner_case_timeout(const lc_case *c);
+
+/* Apply a variant's loop options (e.g. "pidfd" → child watcher); unknown
+ * variants leave opts alone (the case reads the variant itself). */
+void lc_runner_variant_options(const char *variant, lc_loop_options *opts);
+
+/* The child side: run the item, write the record to fd, _exit().  Never
+ * returns. */
+void lc_runner_child_main(const lc_run_item *item, int fd) __attribute__((noreturn));
+
+/* Parse a record read from the child into r (status … measurements).  0, or
+ * -1 with the reason in err. */
+int lc_runner_parse_record(const char *buf, size_t len, lc_result *r, char *err, size_t errlen);
+
+void lc_result_clear(lc_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

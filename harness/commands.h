@@ -1,0 +1,23 @@
+/* Subcommands of the loopcompat tool.  Each takes the arguments after the
+ * tool name (argv[0] is the subcommand) and returns the exit status: 0 fine,
+ * 1 something unexpected, 2 bad usage or bad input.  main.c lists them. */
+#ifndef LC_HARNESS_COMMANDS_H
+#define LC_HARNESS_COMMANDS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int lc_cmd_run(int argc, char **argv);
+int lc_cmd_list(int argc, char **argv);
+int lc_cmd_info(int argc, char **argv);
+int lc_cmd_diff(int argc, char **argv);
+int lc_cmd_merge(int argc, char **argv);
+int lc_cmd_render(int argc, char **argv);
+int lc_cmd_publish(int argc, char **argv);
+int lc_cmd_validate(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

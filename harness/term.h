@@ -1,0 +1,39 @@
+/* The terminal view of a run: a progress line while it runs, then the
+ * matrix (rows = cases, columns = backends) and a summary. */
+#ifndef LC_HARNESS_TERM_H
+#define LC_HARNESS_TERM_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "runner.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Short matrix cell for a status: PASS FAIL UNSUP TIME CRASH SKIP ERR. */
+const char *lc_term_cell(lc_status s);
+
+/* Whether to colour output written to f: a TTY and NO_COLOR unset. */
+int lc_term_use_colour(FILE *f);
+
+/* "[ 37/120] fds/high-fd select" on stderr, if stderr is a TTY. */
+void lc_term_progress(const lc_plan *plan, size_t index, size_t n_started);
+void lc_term_progress_clear(void);
+
+/* The matrix; `backends` (the report's object) adds a line per backend
+ * that is not available. */
+void lc_term_matrix(FILE *out, const lc_plan *plan, const lc_result *results, json_t *backends,
+                    int colour);
+/* The unexpected results, one line each, with their messages. */
+void lc_term_unexpected(FILE *out, const lc_plan *plan, const lc_result *results, int colour);
+/* "120 results: 100 PASS, 12 UNSUPPORTED, 8 SKIP; 0 unexpected".  Returns
+ * the number of unexpected results. */
+size_t lc_term_summary(FILE *out, const lc_plan *plan, const lc_result *results);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

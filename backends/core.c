@@ -320,14 +320,14 @@ static void dispatch_io(lc_loop *loop)
     loop->nevents = 0;
 }
 
-static void run_due_timers(lc_loop *loop)
+static void run_due_timers(lc_loop *loop, uint64_t armed_before)
 {
     int64_t now = lc_time_ns();
-    uint64_t armed_before = loop->timer_seq;
     lc_timer *t;
-    /* A timer armed by a timer callback waits for the next iteration even
-     * when its deadline already passed (asyncio moves due timers to the
-     * ready queue first); the sequence number tells them apart. */
+    /* A timer armed during this iteration (by a ready, I/O or timer
+     * callback) waits for the next one even when its deadline already
+     * passed: asyncio moves due timers to the ready queue before running
+     * it.  The sequence number tells them apart. */
     while (!loop->closed && (t = lc__heap_top(loop)) != NULL && t->when <= now &&
            t->seq < armed_before) {
         lc__heap_remove(loop, t);
@@ -338,6 +338,7 @@ static void run_due_timers(lc_loop *loop)
 static int iterate(lc_loop *loop, int block)
 {
     take_threadsafe(loop);
+    uint64_t armed_before = loop->timer_seq;
     int64_t timeout = poll_timeout(loop, block);
     size_t ntodo = loop->ready.count;
 
@@ -362,7 +363,7 @@ static int iterate(lc_loop *loop, int block)
     if (!loop->closed)
         dispatch_io(loop);
     if (!loop->closed)
-        run_due_timers(loop);
+        run_due_timers(loop, armed_before);
     loop->iterations++;
     return 0;
 }

@@ -367,6 +367,40 @@ START_TEST(zero_delay_timer_from_timer_waits_an_iteration)
 }
 END_TEST
 
+struct soon_arms {
+    lc_timer t;
+    uint64_t armed_at, fired_at;
+    int fired;
+};
+
+static void soon_fired(lc_loop *loop, void *arg)
+{
+    struct soon_arms *a = arg;
+    a->fired_at = lc_loop_iterations(loop);
+    a->fired = 1;
+    lc_loop_stop(loop);
+}
+
+static void soon_arm(lc_loop *loop, void *arg)
+{
+    struct soon_arms *a = arg;
+    a->armed_at = lc_loop_iterations(loop);
+    lc_call_later(loop, &a->t, -1000, soon_fired, a); /* already due */
+}
+
+START_TEST(due_timer_armed_by_callback_waits_an_iteration)
+{
+    lc_loop *loop = new_loop();
+    struct soon_arms a;
+    memset(&a, 0, sizeof a);
+    lc_call_soon(loop, soon_arm, &a);
+    lc_loop_run(loop);
+    ck_assert_int_eq(a.fired, 1);
+    ck_assert_uint_eq(a.fired_at, a.armed_at + 1);
+    lc_loop_free(loop);
+}
+END_TEST
+
 /* ---- readers and writers ---- */
 
 struct rw {
@@ -671,6 +705,7 @@ int main(void)
     tcase_add_test(tc, timers_never_early);
     tcase_add_test(tc, coarse_timeout_never_early);
     tcase_add_test(tc, zero_delay_timer_from_timer_waits_an_iteration);
+    tcase_add_test(tc, due_timer_armed_by_callback_waits_an_iteration);
     tcase_add_test(tc, reader_fires_on_data);
     tcase_add_test(tc, reader_and_writer_share_one_fd);
     tcase_add_test(tc, reader_removed_in_same_batch_does_not_run);

@@ -1,0 +1,91 @@
+/* loopcompat merge REPORT... -o MATRIX */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_opt.h"
+#include "commands.h"
+#include "matrix.h"
+#include "report_io.h"
+#include "report_load.h"
+
+static const char usage[] =
+    "usage: loopcompat merge REPORT... -o MATRIX\n"
+    "Merges run reports (and matrices) into one loopcompat-matrix v1 document.\n"
+    "Runs with the same platform_id must have identical run_info, or the merge is\n"
+    "refused; within a platform the later run wins per (case, backend, variant).\n";
+
+int lc_cmd_merge(int argc, char **argv)
+{
+    const char *out = NULL;
+    const char **inputs = calloc((size_t)argc, sizeof *inputs);
+    json_t **docs = calloc((size_t)argc, sizeof *docs);
+    size_t n = 0;
+    int rc = 2;
+    if (!inputs || !docs) {
+        lc_cmd_error("merge", "out of memory");
+        goto done;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m = lc_opt_value("merge", argc, argv, &i, "-o", &v);
+        if (m == 0)
+            m = lc_opt_value("merge", argc, argv, &i, "--output", &v);
+        if (m < 0)
+            goto done;
+        if (m) {
+            out = v;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            rc = 0;
+            goto done;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            lc_cmd_error("merge", "unknown option %s (see loopcompat merge --help)", argv[i]);
+            goto done;
+        } else {
+            inputs[n++] = argv[i];
+        }
+    }
+    if (!out || n == 0) {
+        lc_cmd_error("merge", "expected REPORT... and -o MATRIX (see loopcompat merge --help)");
+        goto done;
+    }
+    char err[768];
+    for (size_t i = 0; i < n; i++) {
+        docs[i] = lc_doc_load(inputs[i], LC_DOC_ANY, NULL, err, sizeof err);
+        if (!docs[i]) {
+            lc_cmd_error("merge", "%s", err);
+            goto done;
+        }
+    }
+    lc_matrix_stats st;
+    json_t *matrix = lc_matrix_merge(docs, inputs, n, stdout, &st, err, sizeof err);
+    if (!matrix) {
+        lc_cmd_error("merge", "%s", err);
+        goto done;
+    }
+    char *text = json_dumps(matrix, JSON_INDENT(2));
+    json_decref(matrix);
+    if (!text) {
+        lc_cmd_error("merge", "out of memory");
+        goto done;
+    }
+    size_t len = strlen(text);
+    text[len] = '\n'; /* json_dumps leaves no final newline; overwrite the NUL */
+    int w = lc_report_write_file(out, text, len + 1, err, sizeof err);
+    free(text);
+    if (w != 0) {
+        lc_cmd_error("merge", "%s", err);
+        goto done;
+    }
+    printf("merged %zu inputs into %s: %zu platforms, %zu results (%zu replaced by later runs)\n",
+           st.inputs, out, st.platforms, st.results, st.replaced);
+    rc = 0;
+done:
+    for (size_t i = 0; docs && i < n; i++)
+        json_decref(docs[i]);
+    free(docs);
+    free(inputs);
+    return rc;
+}

@@ -1,0 +1,120 @@
+/* loopcompat render MATRIX|REPORT [--html DIR] [--markdown FILE] */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_opt.h"
+#include "commands.h"
+#include "matrix.h"
+#include "render.h"
+#include "report_io.h"
+#include "report_load.h"
+
+static const char usage[] =
+    "usage: loopcompat render MATRIX|REPORT [--html DIR] [--markdown FILE]\n"
+    "  --html DIR       write DIR/index.html: one self-contained page (no fetches)\n"
+    "  --markdown FILE  write a Markdown table for READMEs\n"
+    "A report is rendered as a one-platform matrix.\n";
+
+static int write_with(const lc_render *r, int (*fn)(const lc_render *, FILE *),
+                      const char *path, char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    int rc = fn(r, f);
+    if (fclose(f) != 0 || rc != 0) {
+        snprintf(err, errlen, "%s: could not format the page", path);
+        free(buf);
+        return -1;
+    }
+    rc = lc_report_write_file(path, buf, len, err, errlen);
+    free(buf);
+    return rc;
+}
+
+int lc_cmd_render(int argc, char **argv)
+{
+    const char *input = NULL, *html = NULL, *markdown = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m;
+        if ((m = lc_opt_value("render", argc, argv, &i, "--html", &v)) != 0) {
+            if (m < 0)
+                return 2;
+            html = v;
+        } else if ((m = lc_opt_value("render", argc, argv, &i, "--markdown", &v)) != 0) {
+            if (m < 0)
+                return 2;
+            markdown = v;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            lc_cmd_error("render", "unknown option %s (see loopcompat render --help)", argv[i]);
+            return 2;
+        } else if (!input) {
+            input = argv[i];
+        } else {
+            lc_cmd_error("render", "too many inputs: %s (merge them first)", argv[i]);
+            return 2;
+        }
+    }
+    if (!input || (!html && !markdown)) {
+        lc_cmd_error("render", "expected MATRIX|REPORT and --html DIR and/or --markdown FILE");
+        return 2;
+    }
+    char err[768];
+    lc_doc_kind kind;
+    json_t *doc = lc_doc_load(input, LC_DOC_ANY, &kind, err, sizeof err);
+    if (!doc) {
+        lc_cmd_error("render", "%s", err);
+        return 2;
+    }
+    if (kind == LC_DOC_REPORT) {
+        json_t *m = lc_matrix_from_report(doc, input, err, sizeof err);
+        json_decref(doc);
+        if (!m) {
+            lc_cmd_error("render", "%s", err);
+            return 2;
+        }
+        doc = m;
+    }
+    int rc = 2;
+    lc_render r;
+    if (lc_render_init(&r, doc) != 0) {
+        lc_cmd_error("render", "out of memory");
+        goto out;
+    }
+    if (html) {
+        char path[4096];
+        if (lc_report_mkdirs(html, err, sizeof err) != 0) {
+            lc_cmd_error("render", "%s", err);
+            goto out;
+        }
+        snprintf(path, sizeof path, "%s/index.html", html);
+        if (write_with(&r, lc_render_html, path, err, sizeof err) != 0) {
+            lc_cmd_error("render", "%s", err);
+            goto out;
+        }
+        printf("html: %s (%zu rows x %zu columns = %zu cells, %zu notes)\n", path, r.nrows,
+               r.ncols, r.nrows * r.ncols, json_array_size(r.notes));
+    }
+    if (markdown) {
+        if (write_with(&r, lc_render_markdown, markdown, err, sizeof err) != 0) {
+            lc_cmd_error("render", "%s", err);
+            goto out;
+        }
+        printf("markdown: %s\n", markdown);
+    }
+    rc = 0;
+out:
+    lc_render_free(&r);
+    json_decref(doc);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* loopcompat validate FILE|URL...: the strict loader's verdict. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_opt.h"
+#include "commands.h"
+#include "report_load.h"
+
+static const char usage[] =
+    "usage: loopcompat validate FILE|URL...\n"
+    "Checks each report or matrix against its format (loopcompat-report v1,\n"
+    "loopcompat-matrix v1) and prints \"ok: ...\" or the first offending field.\n"
+    "Exit status: 0 if all are valid, 2 otherwise.\n";
+
+int lc_cmd_validate(int argc, char **argv)
+{
+    int n = 0, bad = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (argv[i][0] == '-' && argv[i][1]) {
+            lc_cmd_error("validate", "unknown option %s (see loopcompat validate --help)",
+                         argv[i]);
+            return 2;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        char err[768];
+        lc_doc_kind kind;
+        n++;
+        json_t *doc = lc_doc_load(argv[i], LC_DOC_ANY, &kind, err, sizeof err);
+        if (!doc) {
+            lc_cmd_error("validate", "%s", err);
+            bad++;
+            continue;
+        }
+        size_t results = json_array_size(json_object_get(doc, "results"));
+        if (kind == LC_DOC_MATRIX)
+            printf("ok: matrix v1, %zu platforms, %zu results: %s\n",
+                   json_object_size(json_object_get(doc, "platforms")), results, argv[i]);
+        else
+            printf("ok: report v1, %zu results: %s\n", results, argv[i]);
+        json_decref(doc);
+    }
+    if (n == 0) {
+        lc_cmd_error("validate", "expected a FILE or URL (see loopcompat validate --help)");
+        return 2;
+    }
+    return bad ? 2 : 0;
+}

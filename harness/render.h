@@ -1,0 +1,65 @@
+/* Rendering a matrix for people: the table model the HTML and Markdown
+ * writers share.
+ *
+ * Rows are (case, variant) grouped by area (the part of the case id before
+ * '/'); columns are (platform, backend) for every backend available on a
+ * platform.  Each cell is one result, or none.  The documentation behind
+ * each UNSUPPORTED becomes a numbered note, numbered in reading order. */
+#ifndef LC_RENDER_H
+#define LC_RENDER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct lc_render_col {
+    const char *platform;
+    const char *backend;
+};
+
+struct lc_render_row {
+    const char *case_id;
+    const char *variant; /* NULL if none */
+    char area[64];
+};
+
+typedef struct lc_render {
+    const json_t *matrix;
+    struct lc_render_col *cols;
+    size_t ncols;
+    struct lc_render_row *rows;
+    size_t nrows;
+    json_t *cells; /* "platform\x1fbackend\x1fcase\x1fvariant" -> result */
+    json_t *notes; /* refs texts; note number = index + 1 */
+} lc_render;
+
+/* 0, or -1 when out of memory. */
+int lc_render_init(lc_render *r, const json_t *matrix);
+void lc_render_free(lc_render *r);
+
+const json_t *lc_render_cell(const lc_render *r, size_t row, size_t col);
+/* The note number of a result's refs (UNSUPPORTED with refs), else 0. */
+int lc_render_note(const lc_render *r, const json_t *result);
+
+/* A symbol per status, so a cell reads without colour. */
+const char *lc_render_symbol(const char *status);
+/* One line per status for the legend. */
+const char *lc_render_meaning(const char *status);
+
+/* "p50 12 / p99 80 us", "1024 fd (EMFILE)", "3 events". */
+void lc_render_measurement(const json_t *m, char *buf, size_t len);
+/* "soft 1024 / hard 524288 fd", "1024 fd". */
+void lc_render_limit(const json_t *limit, char *buf, size_t len);
+
+/* The writers. 0, or -1 with err. */
+int lc_render_html(const lc_render *r, FILE *out);
+int lc_render_markdown(const lc_render *r, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,137 @@
+/* The matrix as a Markdown table for READMEs (GitHub-flavoured tables).
+ * Cells say the status in words next to the symbol; refusals point to
+ * numbered notes with their documentation. */
+#include <string.h>
+
+#include "render.h"
+#include "report_load.h"
+
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* A table cell cannot hold '|' or a line break; '\' and '*', '_', '`' and
+ * '<' would change the rendering of case ids and messages. */
+static void md(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '\n' || *s == '\r')
+            fputc(' ', out);
+        else if (strchr("|\\*_`<>[]", *s))
+            fprintf(out, "\\%c", *s);
+        else
+            fputc(*s, out);
+    }
+}
+
+int lc_render_markdown(const lc_render *r, FILE *out)
+{
+    fputs("## loopcompat compatibility matrix\n\n", out);
+    const char *pid;
+    json_t *pl;
+    json_object_foreach(json_object_get(r->matrix, "platforms"), pid, pl) {
+        json_t *ri = json_object_get(pl, "run_info");
+        fputs("- **", out);
+        md(out, pid);
+        fputs("**: ", out);
+        md(out, str(ri, "os"));
+        fputc(' ', out);
+        md(out, str(ri, "os_version"));
+        fputs(", ", out);
+        md(out, str(ri, "arch"));
+        if (str(ri, "libc")[0]) {
+            fputs(", ", out);
+            md(out, str(ri, "libc"));
+        }
+        const char *bname;
+        json_t *b;
+        json_object_foreach(json_object_get(pl, "backends"), bname, b) {
+            if (json_is_true(json_object_get(b, "available")))
+                continue;
+            fputs("; ", out);
+            md(out, bname);
+            fputs(" n/a (", out);
+            md(out, str(json_object_get(b, "reason"), "code"));
+            fputc(')', out);
+        }
+        fputc('\n', out);
+    }
+    fputs("\n| case |", out);
+    for (size_t c = 0; c < r->ncols; c++) {
+        fputc(' ', out);
+        md(out, r->cols[c].backend);
+        if (json_object_size(json_object_get(r->matrix, "platforms")) > 1) {
+            fputs("<br>", out);
+            md(out, r->cols[c].platform);
+        }
+        fputs(" |", out);
+    }
+    fputs("\n|---|", out);
+    for (size_t c = 0; c < r->ncols; c++)
+        fputs("---|", out);
+    fputc('\n', out);
+    for (size_t ri = 0; ri < r->nrows; ri++) {
+        const struct lc_render_row *row = &r->rows[ri];
+        if (ri == 0 || strcmp(row->area, r->rows[ri - 1].area) != 0) {
+            fputs("| **", out);
+            md(out, row->area);
+            fputs("** |", out);
+            for (size_t c = 0; c < r->ncols; c++)
+                fputs(" |", out);
+            fputc('\n', out);
+        }
+        fputs("| ", out);
+        md(out, row->case_id);
+        if (row->variant) {
+            fputs(" \\[", out);
+            md(out, row->variant);
+            fputs("\\]", out);
+        }
+        fputs(" |", out);
+        for (size_t c = 0; c < r->ncols; c++) {
+            const json_t *res = lc_render_cell(r, ri, c);
+            if (!res) {
+                fputs(" \xc2\xb7 |", out);
+                continue;
+            }
+            const char *st = str(res, "status");
+            int unexpected = json_is_true(json_object_get(res, "unexpected"));
+            int note = lc_render_note(r, res);
+            fprintf(out, " %s%s %s%s", unexpected ? "**! " : "", lc_render_symbol(st), st,
+                    unexpected ? "**" : "");
+            if (note)
+                fprintf(out, " [%d]", note);
+            const char *mname;
+            json_t *m;
+            json_object_foreach(json_object_get(res, "measurements"), mname, m) {
+                if (strcmp(str(m, "kind"), "distribution") != 0 &&
+                    strcmp(str(m, "kind"), "limit") != 0)
+                    continue;
+                char text[160];
+                lc_render_measurement(m, text, sizeof text);
+                fputs("<br>", out);
+                md(out, text);
+                break;
+            }
+            fputs(" |", out);
+        }
+        fputc('\n', out);
+    }
+    fputs("\nLegend:", out);
+    for (int i = 0; lc_report_statuses[i]; i++)
+        fprintf(out, " %s %s;", lc_render_symbol(lc_report_statuses[i]), lc_report_statuses[i]);
+    fputs(" \xc2\xb7 no data; **!** unexpected (differs from the documented expectation).\n", out);
+    if (json_array_size(r->notes)) {
+        fputs("\nDocumentation behind each UNSUPPORTED:\n\n", out);
+        size_t i;
+        json_t *n;
+        json_array_foreach(r->notes, i, n) {
+            fprintf(out, "%zu. ", i + 1);
+            md(out, json_string_value(n));
+            fputc('\n', out);
+        }
+    }
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,43 @@
+/* Reading report documents from files or URLs, and writing output files
+ * atomically.  Shared by every command that reads or writes a report. */
+#ifndef LC_REPORT_IO_H
+#define LC_REPORT_IO_H
+
+#include <stddef.h>
+
+/* Largest document the tools accept, before and after gunzip.  A full run
+ * on one platform is a few hundred KiB; this leaves room for big matrices
+ * while refusing runaway downloads. */
+#define LC_REPORT_MAX_BYTES ((size_t)64 << 20)
+
+/* Transfer limits for reading reports over the network. */
+#define LC_FETCH_CONNECT_TIMEOUT_S 10L
+#define LC_FETCH_TIMEOUT_S 120L
+
+/* Does src name a URL the tools fetch with libcurl (http, https, file)? */
+int lc_report_is_url(const char *src);
+
+/* Reads src (a path, or an http/https/file URL) into a malloc'd buffer,
+ * NUL-terminated, gunzipping it if it is gzip data.  Returns 0, or -1 with
+ * a one-line message in err. */
+int lc_report_fetch(const char *src, char **data, size_t *len, char *err, size_t errlen);
+
+/* Gunzips in into a malloc'd buffer no larger than max.  0 or -1. */
+int lc_report_gunzip(const unsigned char *in, size_t inlen, size_t max, char **out,
+                     size_t *outlen, char *err, size_t errlen);
+/* Gzips in into a malloc'd buffer.  0 or -1. */
+int lc_report_gzip(const void *in, size_t inlen, unsigned char **out, size_t *outlen,
+                   char *err, size_t errlen);
+
+/* Writes len bytes to path through a temporary file in the same directory
+ * and rename(2), so readers never see a half-written file.  0 or -1. */
+int lc_report_write_file(const char *path, const void *data, size_t len, char *err,
+                         size_t errlen);
+
+/* mkdir -p. 0 or -1. */
+int lc_report_mkdirs(const char *dir, char *err, size_t errlen);
+
+/* Calls curl_global_init once per process. 0 or -1. */
+int lc_report_curl_init(void);
+
+#endif

@@ -1,0 +1,109 @@
+/* TAP version 14 (testanything.org, tap-version-14-specification): the
+ * version line, the plan first, one test point per result.  Anything
+ * unexpected is "not ok" (so a harness fails the run, as the report's exit
+ * status does) with a YAML diagnostics block; expected non-passing outcomes
+ * are "# SKIP" or "# TODO" directives, which TAP does not count as
+ * failures.  YAML values are written as JSON, which YAML 1.2 reads as flow
+ * scalars and collections. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_ci.h"
+#include "report_load.h"
+
+static const char *str(const json_t *r, const char *key)
+{
+    const char *s = json_string_value(json_object_get(r, key));
+    return s ? s : "";
+}
+
+/* A description may not contain a newline, and "#" would start a directive
+ * (TAP 14: "Escaping"). */
+static void tap_text(FILE *out, const char *s, int escape_hash)
+{
+    for (; *s; s++) {
+        if (*s == '\n' || *s == '\r')
+            fputc(' ', out);
+        else if (escape_hash && (*s == '#' || *s == '\\'))
+            fprintf(out, "\\%c", *s);
+        else
+            fputc(*s, out);
+    }
+}
+
+static void yaml_json(FILE *out, const char *key, const json_t *v)
+{
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+    fprintf(out, "  %s: %s\n", key, s ? s : "null");
+    free(s);
+}
+
+static void diagnostics(FILE *out, const json_t *r)
+{
+    static const char *const keys[] = {"case",    "backend", "variant", "status",
+                                       "expected", "known_intermittent", "message",
+                                       "duration_ms", "refs", "evidence", "measurements", NULL};
+    fputs("  ---\n", out);
+    for (int i = 0; keys[i]; i++) {
+        json_t *v = json_object_get(r, keys[i]);
+        if (v)
+            yaml_json(out, keys[i], v);
+    }
+    fputs("  ...\n", out);
+}
+
+int lc_report_tap_stream(const json_t *report, FILE *out)
+{
+    json_t *results = json_object_get(report, "results");
+    size_t n = json_array_size(results);
+    fputs("TAP version 14\n", out);
+    if (n == 0) {
+        fputs("1..0 # no results in the report\n", out);
+        return ferror(out) ? -1 : 0;
+    }
+    fprintf(out, "1..%zu\n", n);
+    fputs("# loopcompat on ", out);
+    tap_text(out, str(json_object_get(report, "run_info"), "platform_id"), 0);
+    fputc('\n', out);
+    size_t i;
+    json_t *r;
+    json_array_foreach(results, i, r) {
+        const char *st = str(r, "status");
+        int unexpected = json_is_true(json_object_get(r, "unexpected"));
+        int ok = !unexpected && (strcmp(st, "PASS") == 0 || strcmp(st, "SKIP") == 0 ||
+                                 strcmp(st, "UNSUPPORTED") == 0);
+        char label[300], refs[512];
+        lc_result_label(r, label, sizeof label);
+        lc_result_refs_text(r, refs, sizeof refs);
+        fprintf(out, "%s %zu - ", ok ? "ok" : "not ok", i + 1);
+        tap_text(out, str(r, "backend"), 1);
+        fputc(' ', out);
+        tap_text(out, label, 1);
+        const char *msg = str(r, "message");
+        if (!unexpected && strcmp(st, "SKIP") == 0) {
+            fputs(" # SKIP ", out);
+            tap_text(out, msg[0] ? msg : "skipped", 0);
+        } else if (!unexpected && strcmp(st, "UNSUPPORTED") == 0) {
+            fputs(" # SKIP unsupported (documented: ", out);
+            tap_text(out, refs, 0);
+            fputc(')', out);
+        } else if (!unexpected && strcmp(st, "PASS") != 0) {
+            fprintf(out, " # TODO %s as expected", st);
+            if (refs[0]) {
+                fputs(" (", out);
+                tap_text(out, refs, 0);
+                fputc(')', out);
+            }
+        }
+        fputc('\n', out);
+        if (unexpected)
+            diagnostics(out, r);
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+int lc_report_write_tap(const json_t *report, const char *path, char *err, size_t errlen)
+{
+    return lc_report_write_with(lc_report_tap_stream, report, path, err, errlen);
+}

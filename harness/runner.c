@@ -264,9 +264,16 @@ static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size
         /* Own process group, so a timeout can kill whatever the case started. */
         setpgid(0, 0);
         close(p[0]);
-        for (size_t i = 0; i < nslots; i++)
-            if (slots[i].used && slots[i].fd >= 0)
+        /* Other items' pipes and output files are none of this case's
+         * business (and would look like its fds). */
+        for (size_t i = 0; i < nslots; i++) {
+            if (!slots[i].used)
+                continue;
+            if (slots[i].fd >= 0)
                 close(slots[i].fd);
+            if (slots[i].err)
+                close(fileno(slots[i].err));
+        }
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -280,6 +287,7 @@ static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size
         if (s->err) {
             dup2(fileno(s->err), 1);
             dup2(fileno(s->err), 2);
+            close(fileno(s->err));
         }
         lc_run_item item = {it->c, it->backend, it->variant, s->tmpdir};
         lc_runner_child_main(&item, p[1]);

@@ -18,7 +18,7 @@
 
 #define RUN_USAGE                                                                            \
     "loopcompat run [--backend LIST] [--case GLOB] [-j N] [--output FILE] "                 \
-    "[--timeout-multiplier X] [--expectations FILE] [--stress] [--quiet]"
+    "[--timeout-multiplier X] [--expectations FILE] [--variants LIST] [--stress] [--quiet]"
 
 int lc_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
@@ -95,11 +95,12 @@ int lc_cmd_run(int argc, char **argv)
         {"timeout-multiplier", required_argument, NULL, 't'},
         {"expectations", required_argument, NULL, 'e'},
         {"stress", no_argument, NULL, 's'},
+        {"variants", required_argument, NULL, 'V'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char *backends = NULL, *output = NULL, *exp_path = NULL;
+    const char *backends = NULL, *output = NULL, *exp_path = NULL, *variants = NULL;
     const char **globs = calloc((size_t)argc + 1, sizeof *globs);
     size_t nglobs = 0;
     int jobs = 0, quiet = 0, stress = 0, c, status = 2;
@@ -117,6 +118,7 @@ int lc_cmd_run(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'e': exp_path = optarg; break;
         case 's': stress = 1; break;
+        case 'V': variants = optarg; break;
         case 'q': quiet = 1; break;
         case 'j':
             if (parse_jobs(optarg, &jobs) < 0) {
@@ -139,6 +141,8 @@ int lc_cmd_run(int argc, char **argv)
                    "  --output FILE           report path (default: reports/<platform_id>.json)\n"
                    "  --timeout-multiplier X  scale every case's timeout\n"
                    "  --expectations FILE     default: cases/expectations.json\n"
+                   "  --variants LIST         also run every case in these loop modes\n"
+                   "                          (coarse-timeout: the millisecond wait call)\n"
                    "  --stress                also run the stress cases\n"
                    "  --quiet                 no matrix, no progress: the summary only\n",
                    RUN_USAGE);
@@ -167,6 +171,10 @@ int lc_cmd_run(int argc, char **argv)
         fprintf(stderr, "loopcompat run: %s\n", err);
         goto out;
     }
+    if (lc_plan_check_variants(variants, err, sizeof err) < 0) {
+        fprintf(stderr, "loopcompat run: %s\n", err);
+        goto out;
+    }
     if (!exp_path)
         exp_path = lc_expectations_default_path();
     if (!exp_path) {
@@ -178,7 +186,7 @@ int lc_cmd_run(int argc, char **argv)
         fprintf(stderr, "loopcompat run: %s\n", err);
         goto out;
     }
-    lc_plan_filter filter = {backends, nglobs ? globs : NULL, stress};
+    lc_plan_filter filter = {backends, nglobs ? globs : NULL, stress, variants};
     if (lc_plan_build(&plan, NULL, 0, &filter, err, sizeof err) < 0) {
         fprintf(stderr, "loopcompat run: %s\n", err);
         goto out;

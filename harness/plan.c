@@ -93,6 +93,41 @@ int lc_plan_check_backends(const char *list, char *err, size_t errlen)
     return 0;
 }
 
+/* Variants that change how the harness makes the loop, whatever the case
+ * (applied by lc_runner_variant_options), so they make sense for every row. */
+static const char *const loop_mode_variants[] = {"coarse-timeout", NULL};
+
+int lc_plan_check_variants(const char *list, char *err, size_t errlen)
+{
+    if (!list)
+        return 0;
+    for (const char *p = list;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        int known = 0;
+        for (size_t i = 0; loop_mode_variants[i]; i++)
+            if (strlen(loop_mode_variants[i]) == n && strncmp(p, loop_mode_variants[i], n) == 0)
+                known = 1;
+        if (!known) {
+            snprintf(err, errlen, "--variants: unknown variant '%.*s' (known: coarse-timeout)",
+                     (int)n, p);
+            return -1;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+static int case_has_variant(const lc_case *c, const char *v)
+{
+    for (size_t i = 0; c->variants && c->variants[i]; i++)
+        if (strcmp(c->variants[i], v) == 0)
+            return 1;
+    return 0;
+}
+
 static int case_selected(const lc_case *c, const lc_plan_filter *f)
 {
     if ((c->flags & LC_CASE_STRESS) && !f->include_stress)
@@ -112,6 +147,8 @@ int lc_plan_build(lc_plan *plan, const lc_case *const *cases, size_t n, const lc
     if (!f)
         f = &none;
     if (lc_plan_check_backends(f->backends, err, errlen) < 0)
+        return -1;
+    if (lc_plan_check_variants(f->extra_variants, err, errlen) < 0)
         return -1;
     if (!cases)
         n = lc_case_count();
@@ -159,9 +196,21 @@ int lc_plan_build(lc_plan *plan, const lc_case *const *cases, size_t n, const lc
         const char *const *variants = (c->variants && c->variants[0]) ? c->variants : no_variant;
         size_t v = 0;
         do {
+            /* An empty name in a case's list is its plain (NULL) variant. */
+            const char *vn = variants[v] && variants[v][0] ? variants[v] : NULL;
             for (size_t b = 0; b < na && rc == 0; b++)
-                rc = lc_plan_add(plan, c, avail[b], variants[v]);
+                rc = lc_plan_add(plan, c, avail[b], vn);
         } while (variants[v] && variants[++v] && rc == 0);
+        for (const char *p = f->extra_variants; p && rc == 0; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+            for (size_t k = 0; loop_mode_variants[k] && rc == 0; k++) {
+                const char *lv = loop_mode_variants[k];
+                size_t len = strlen(lv);
+                if (strncmp(p, lv, len) != 0 || (p[len] != ',' && p[len] != 0) || case_has_variant(c, lv))
+                    continue;
+                for (size_t b = 0; b < na && rc == 0; b++)
+                    rc = lc_plan_add(plan, c, avail[b], lv);
+            }
+        }
     }
     free(avail);
     if (rc < 0) {

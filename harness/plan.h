@@ -29,6 +29,9 @@ typedef struct lc_plan_filter {
     const char *backends;          /* comma-separated list, NULL: all */
     const char *const *case_globs; /* fnmatch patterns (any matches), NULL-terminated; NULL: all */
     int include_stress;            /* run LC_CASE_STRESS cases */
+    /* Comma-separated loop-mode variants ("coarse-timeout") added as extra
+     * rows to every case and backend; NULL: none. */
+    const char *extra_variants;
 } lc_plan_filter;
 
 void lc_plan_init(lc_plan *plan);
@@ -47,6 +50,10 @@ int lc_plan_check_backends(const char *list, char *err, size_t errlen);
  * backend, a glob that matches no case). */
 int lc_plan_build(lc_plan *plan, const lc_case *const *cases, size_t n, const lc_plan_filter *f,
                   char *err, size_t errlen);
+
+/* Check a --variants list: every name must be a loop-mode variant.  0, or
+ * -1 with a one-line reason in err. */
+int lc_plan_check_variants(const char *list, char *err, size_t errlen);
 
 /* Whether backend `name` appears in the comma-separated list (NULL: yes). */
 int lc_plan_list_has(const char *list, const char *name);

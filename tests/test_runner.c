@@ -81,6 +81,26 @@ static void c_garbage(lc_case_ctx *ctx, lc_loop *loop)
     _exit(0);
 }
 
+/* What a sanitizer prints before it exits with status 1. */
+static void c_sanitizer_report(lc_case_ctx *ctx, lc_loop *loop)
+{
+    (void)ctx;
+    (void)loop;
+    fprintf(stderr, "==42==ERROR: AddressSanitizer: SEGV on unknown address 0x000000000000\n"
+                    "    #0 0x1 in main\n");
+    fflush(stderr);
+    _exit(1);
+}
+
+static void c_exit_3(lc_case_ctx *ctx, lc_loop *loop)
+{
+    (void)ctx;
+    (void)loop;
+    fprintf(stderr, "something went wrong\n");
+    fflush(stderr);
+    _exit(3);
+}
+
 static void c_leak_fd(lc_case_ctx *ctx, lc_loop *loop)
 {
     (void)loop;
@@ -152,6 +172,8 @@ static const lc_case k_hang = CASE("test/hang", c_hang, 0, 0.2);
 static const lc_case k_hang_gc = CASE("test/hang-grandchild", c_hang_with_grandchild, 0, 0.3);
 static const lc_case k_exit = CASE("test/exit-early", c_exit_early, 0, 0);
 static const lc_case k_garbage = CASE("test/garbage", c_garbage, 0, 0);
+static const lc_case k_sanitizer = CASE("test/sanitizer", c_sanitizer_report, 0, 0);
+static const lc_case k_exit_3 = CASE("test/exit-3", c_exit_3, 0, 0);
 static const lc_case k_leak_fd = CASE("test/leak-fd", c_leak_fd, 0, 0);
 static const lc_case k_leak_child = CASE("test/leak-child", c_leak_child, 0, 0);
 static const lc_case k_no_status = CASE("test/no-status", c_no_status, 0, 0);
@@ -271,6 +293,22 @@ START_TEST(test_timeout_kills_the_process_group)
 }
 END_TEST
 
+START_TEST(test_sanitizer_report_is_crash)
+{
+    const lc_case *cases[] = {&k_sanitizer, &k_exit_3};
+    lc_plan plan;
+    lc_result *r = run(cases, 2, 2, 1, &plan);
+    ck_assert_int_eq(r[0].status, LC_STATUS_CRASH);
+    ck_assert_str_eq(evidence(&r[0], "sanitizer"), "AddressSanitizer");
+    ck_assert_str_eq(evidence(&r[0], "signal"), "SIGSEGV");
+    ck_assert_ptr_nonnull(strstr(r[0].message, "SEGV on unknown address"));
+    ck_assert_int_eq(r[1].status, LC_STATUS_ERROR);
+    ck_assert_ptr_nonnull(strstr(r[1].message, "status 3"));
+    ck_assert_str_eq(evidence(&r[1], "stderr"), "something went wrong");
+    free_run(&plan, r);
+}
+END_TEST
+
 START_TEST(test_leaks_turn_pass_into_fail)
 {
     const lc_case *cases[] = {&k_leak_fd, &k_leak_child, &k_pass};
@@ -356,7 +394,7 @@ START_TEST(test_plan_variants_and_filters)
 {
     const lc_case *cases[] = {&k_pass, &k_variant};
     const char *globs[] = {"test/var*", NULL};
-    lc_plan_filter f = {"poll,select", globs, 0};
+    lc_plan_filter f = {"poll,select", globs, 0, NULL};
     char err[256];
     lc_plan plan;
     lc_plan_init(&plan);
@@ -483,6 +521,7 @@ int main(void)
     tcase_add_test(tc, test_bad_cases_do_not_stop_the_run);
     tcase_add_test(tc, test_timeout_multiplier_scales);
     tcase_add_test(tc, test_timeout_kills_the_process_group);
+    tcase_add_test(tc, test_sanitizer_report_is_crash);
     tcase_add_test(tc, test_leaks_turn_pass_into_fail);
     tcase_add_test(tc, test_case_misuse_is_error);
     tcase_add_test(tc, test_own_loop_and_unsupported_evidence);

@@ -173,6 +173,45 @@ static void stderr_tail(slot *s, lc_result *r)
         json_object_set_new(r->evidence, "stderr", lc_json_text(buf));
 }
 
+/* A sanitizer that found an error prints "==PID==ERROR: AddressSanitizer:
+ * SEGV on unknown address …" and exits with status 1 (its exitcode option):
+ * that is a crash, not a harness error.  Returns 1 and fills the CRASH
+ * result if the child's output holds such a report. */
+static int sanitizer_crash(slot *s, lc_result *r)
+{
+    if (!s->err || fseek(s->err, 0, SEEK_SET) != 0)
+        return 0;
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, s->err);
+    buf[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    const char *hit = strstr(buf, "ERROR: ");
+    const char *san = hit ? strstr(hit, "Sanitizer: ") : NULL;
+    if (!san || memchr(hit, '\n', (size_t)(san - hit)))
+        return 0;
+    const char *name = hit + 7;
+    int name_len = (int)(san - name) + 9;
+    const char *what = san + 11;
+    int what_len = (int)strcspn(what, " \n");
+    r->status = LC_STATUS_CRASH;
+    char tmp[64], sig[16] = "";
+    snprintf(tmp, sizeof tmp, "%.*s", name_len, name);
+    json_object_set_new(r->evidence, "sanitizer", json_string(tmp));
+    static const char *const sigs[] = {"SEGV", "BUS", "FPE", "ILL", "ABRT", "TRAP"};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        if ((int)strlen(sigs[i]) == what_len && strncmp(what, sigs[i], (size_t)what_len) == 0) {
+            snprintf(sig, sizeof sig, "SIG%s", sigs[i]);
+            json_object_set_new(r->evidence, "signal", json_string(sig));
+        }
+    }
+    set_message(r, "%.*s: %.*s (%s%sexit status %d)", name_len, name, (int)strcspn(what, "\n"), what,
+                sig, sig[0] ? "; " : "", WEXITSTATUS(s->wstatus));
+    stderr_tail(s, r);
+    return 1;
+}
+
 /* Turn what the child left (exit status, record, deadline) into a result. */
 static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_result *r,
                    double timeout_s)
@@ -197,6 +236,8 @@ static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_res
         json_object_set_new(r->evidence, "signal", json_string(name));
         json_object_set_new(r->evidence, "core_dumped", json_boolean(WCOREDUMP(s->wstatus)));
         stderr_tail(s, r);
+    } else if (WEXITSTATUS(s->wstatus) != 0 && sanitizer_crash(s, r)) {
+        /* filled in */
     } else if (WEXITSTATUS(s->wstatus) != 0) {
         r->status = LC_STATUS_ERROR;
         set_message(r, "the case process exited with status %d without a result record",

@@ -394,7 +394,7 @@ START_TEST(test_plan_variants_and_filters)
 {
     const lc_case *cases[] = {&k_pass, &k_variant};
     const char *globs[] = {"test/var*", NULL};
-    lc_plan_filter f = {"poll,select", globs, 0, NULL};
+    lc_plan_filter f = {.backends = "poll,select", .case_globs = globs};
     char err[256];
     lc_plan plan;
     lc_plan_init(&plan);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_args.h"
 #include "commands.h"
 #include "lc_case.h"
 #include "probe.h"
@@ -13,8 +14,8 @@
 #define INFO_USAGE "loopcompat info [--json]"
 
 /* Parse options that are only --help and, optionally, --json. */
-static int simple_options(int argc, char **argv, const char *cmd, const char *usage, int allow_json,
-                          int *json_out, int *help_out)
+int lc_simple_parse_args(int argc, char **argv, const char *cmd, const char *usage, int allow_json,
+                         int *json_out, int *help_out)
 {
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'J'},
@@ -23,7 +24,9 @@ static int simple_options(int argc, char **argv, const char *cmd, const char *us
     };
     char problem[256];
     int c;
-    optind = 1;
+    /* 0, not 1: glibc then resets all its state, including a half-read
+     * "-xyz" cluster left by an earlier call (getopt(3)). */
+    optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         if (c == 'h') {
@@ -64,7 +67,7 @@ static void print_backends(json_t *bk)
 int lc_cmd_list(int argc, char **argv)
 {
     int json_flag = 0, help = 0;
-    int rc = simple_options(argc, argv, "list", LIST_USAGE, 0, &json_flag, &help);
+    int rc = lc_simple_parse_args(argc, argv, "list", LIST_USAGE, 0, &json_flag, &help);
     if (rc)
         return rc;
     if (help) {
@@ -100,7 +103,7 @@ int lc_cmd_list(int argc, char **argv)
 int lc_cmd_info(int argc, char **argv)
 {
     int json_flag = 0, help = 0;
-    int rc = simple_options(argc, argv, "info", INFO_USAGE, 1, &json_flag, &help);
+    int rc = lc_simple_parse_args(argc, argv, "info", INFO_USAGE, 1, &json_flag, &help);
     if (rc)
         return rc;
     if (help) {

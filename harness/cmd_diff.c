@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_opt.h"
+#include "cmd_args.h"
 #include "commands.h"
 #include "report_diff.h"
 #include "report_load.h"
@@ -11,26 +12,27 @@
 static const char usage[] =
     "usage: loopcompat diff BASE NEW [--tolerance PCT] [--json]\n"
     "  BASE, NEW    reports (or matrices): files, or http/https/file URLs\n"
-    "  --tolerance  report measurement changes beyond PCT percent (default 10)\n"
+    "  --tolerance  report measurement changes beyond PCT percent (default 25)\n"
     "  --json       print the differences as a loopcompat-diff JSON document\n"
     "Exit status: 1 if a result that was as expected is now unexpected, 0 if not,\n"
     "2 on bad usage or bad input.\n";
 
-int lc_cmd_diff(int argc, char **argv)
+int lc_diff_parse_args(int argc, char **argv, lc_diff_args *a)
 {
-    const char *paths[2];
-    int npaths = 0, as_json = 0;
-    double tol = LC_DIFF_DEFAULT_TOLERANCE_PCT;
+    int npaths = 0;
+    a->paths[0] = a->paths[1] = NULL;
+    a->as_json = 0;
+    a->tolerance_pct = LC_DIFF_DEFAULT_TOLERANCE_PCT;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int m = lc_opt_value("diff", argc, argv, &i, "--tolerance", &v);
         if (m < 0)
             return 2;
         if (m) {
-            if (lc_opt_double("diff", "--tolerance", v, 0, 1e9, &tol) != 0)
+            if (lc_opt_double("diff", "--tolerance", v, 0, 1e9, &a->tolerance_pct) != 0)
                 return 2;
         } else if (strcmp(argv[i], "--json") == 0) {
-            as_json = 1;
+            a->as_json = 1;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -38,7 +40,7 @@ int lc_cmd_diff(int argc, char **argv)
             lc_cmd_error("diff", "unknown option %s (see loopcompat diff --help)", argv[i]);
             return 2;
         } else if (npaths < 2) {
-            paths[npaths++] = argv[i];
+            a->paths[npaths++] = argv[i];
         } else {
             lc_cmd_error("diff", "too many arguments: %s (expected BASE NEW)", argv[i]);
             return 2;
@@ -48,6 +50,16 @@ int lc_cmd_diff(int argc, char **argv)
         lc_cmd_error("diff", "expected BASE and NEW (see loopcompat diff --help)");
         return 2;
     }
+    return LC_ARGS_CONTINUE;
+}
+
+int lc_cmd_diff(int argc, char **argv)
+{
+    lc_diff_args a;
+    int prc = lc_diff_parse_args(argc, argv, &a);
+    if (prc != LC_ARGS_CONTINUE)
+        return prc;
+    const char *const *paths = a.paths;
     char err[768];
     json_t *base = lc_doc_load(paths[0], LC_DOC_ANY, NULL, err, sizeof err);
     if (!base) {
@@ -60,7 +72,7 @@ int lc_cmd_diff(int argc, char **argv)
         lc_cmd_error("diff", "%s", err);
         return 2;
     }
-    int rc = lc_diff_run(base, nw, paths[0], paths[1], tol, as_json, stdout, err, sizeof err);
+    int rc = lc_diff_run(base, nw, paths[0], paths[1], a.tolerance_pct, a.as_json, stdout, err, sizeof err);
     if (rc == 2)
         lc_cmd_error("diff", "%s", err);
     json_decref(base);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_opt.h"
+#include "cmd_args.h"
 #include "commands.h"
 #include "matrix.h"
 #include "report_io.h"
@@ -16,9 +17,38 @@ static const char usage[] =
     "Runs with the same platform_id must have identical run_info, or the merge is\n"
     "refused; within a platform the later run wins per (case, backend, variant).\n";
 
+int lc_merge_parse_args(int argc, char **argv, lc_merge_args *a)
+{
+    a->out = NULL;
+    a->n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m = lc_opt_value("merge", argc, argv, &i, "-o", &v);
+        if (m == 0)
+            m = lc_opt_value("merge", argc, argv, &i, "--output", &v);
+        if (m < 0)
+            return 2;
+        if (m) {
+            a->out = v;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            lc_cmd_error("merge", "unknown option %s (see loopcompat merge --help)", argv[i]);
+            return 2;
+        } else {
+            a->inputs[a->n++] = argv[i];
+        }
+    }
+    if (!a->out || a->n == 0) {
+        lc_cmd_error("merge", "expected REPORT... and -o MATRIX (see loopcompat merge --help)");
+        return 2;
+    }
+    return LC_ARGS_CONTINUE;
+}
+
 int lc_cmd_merge(int argc, char **argv)
 {
-    const char *out = NULL;
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
     json_t **docs = calloc((size_t)argc, sizeof *docs);
     size_t n = 0;
@@ -27,30 +57,14 @@ int lc_cmd_merge(int argc, char **argv)
         lc_cmd_error("merge", "out of memory");
         goto done;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m = lc_opt_value("merge", argc, argv, &i, "-o", &v);
-        if (m == 0)
-            m = lc_opt_value("merge", argc, argv, &i, "--output", &v);
-        if (m < 0)
-            goto done;
-        if (m) {
-            out = v;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(usage, stdout);
-            rc = 0;
-            goto done;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            lc_cmd_error("merge", "unknown option %s (see loopcompat merge --help)", argv[i]);
-            goto done;
-        } else {
-            inputs[n++] = argv[i];
-        }
-    }
-    if (!out || n == 0) {
-        lc_cmd_error("merge", "expected REPORT... and -o MATRIX (see loopcompat merge --help)");
+    lc_merge_args a = {NULL, inputs, 0};
+    int prc = lc_merge_parse_args(argc, argv, &a);
+    if (prc != LC_ARGS_CONTINUE) {
+        rc = prc;
         goto done;
     }
+    const char *out = a.out;
+    n = a.n;
     char err[768];
     for (size_t i = 0; i < n; i++) {
         docs[i] = lc_doc_load(inputs[i], LC_DOC_ANY, NULL, err, sizeof err);

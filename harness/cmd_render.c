@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_opt.h"
+#include "cmd_args.h"
 #include "commands.h"
 #include "matrix.h"
 #include "render.h"
@@ -38,37 +39,47 @@ static int write_with(const lc_render *r, int (*fn)(const lc_render *, FILE *),
     return rc;
 }
 
-int lc_cmd_render(int argc, char **argv)
+int lc_render_parse_args(int argc, char **argv, lc_render_args *a)
 {
-    const char *input = NULL, *html = NULL, *markdown = NULL;
+    a->input = a->html = a->markdown = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int m;
         if ((m = lc_opt_value("render", argc, argv, &i, "--html", &v)) != 0) {
             if (m < 0)
                 return 2;
-            html = v;
+            a->html = v;
         } else if ((m = lc_opt_value("render", argc, argv, &i, "--markdown", &v)) != 0) {
             if (m < 0)
                 return 2;
-            markdown = v;
+            a->markdown = v;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             lc_cmd_error("render", "unknown option %s (see loopcompat render --help)", argv[i]);
             return 2;
-        } else if (!input) {
-            input = argv[i];
+        } else if (!a->input) {
+            a->input = argv[i];
         } else {
             lc_cmd_error("render", "too many inputs: %s (merge them first)", argv[i]);
             return 2;
         }
     }
-    if (!input || (!html && !markdown)) {
+    if (!a->input || (!a->html && !a->markdown)) {
         lc_cmd_error("render", "expected MATRIX|REPORT and --html DIR and/or --markdown FILE");
         return 2;
     }
+    return LC_ARGS_CONTINUE;
+}
+
+int lc_cmd_render(int argc, char **argv)
+{
+    lc_render_args a;
+    int prc = lc_render_parse_args(argc, argv, &a);
+    if (prc != LC_ARGS_CONTINUE)
+        return prc;
+    const char *input = a.input, *html = a.html, *markdown = a.markdown;
     char err[768];
     lc_doc_kind kind;
     json_t *doc = lc_doc_load(input, LC_DOC_ANY, &kind, err, sizeof err);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli_opt.h"
+#include "cmd_args.h"
 #include "commands.h"
 #include "report_load.h"
 
@@ -13,9 +14,8 @@ static const char usage[] =
     "loopcompat-matrix v1) and prints \"ok: ...\" or the first offending field.\n"
     "Exit status: 0 if all are valid, 2 otherwise.\n";
 
-int lc_cmd_validate(int argc, char **argv)
+int lc_validate_parse_args(int argc, char **argv)
 {
-    int n = 0, bad = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
@@ -27,10 +27,22 @@ int lc_cmd_validate(int argc, char **argv)
             return 2;
         }
     }
+    if (argc < 2) {
+        lc_cmd_error("validate", "expected a FILE or URL (see loopcompat validate --help)");
+        return 2;
+    }
+    return LC_ARGS_CONTINUE;
+}
+
+int lc_cmd_validate(int argc, char **argv)
+{
+    int bad = 0;
+    int prc = lc_validate_parse_args(argc, argv);
+    if (prc != LC_ARGS_CONTINUE)
+        return prc;
     for (int i = 1; i < argc; i++) {
         char err[768];
         lc_doc_kind kind;
-        n++;
         json_t *doc = lc_doc_load(argv[i], LC_DOC_ANY, &kind, err, sizeof err);
         if (!doc) {
             lc_cmd_error("validate", "%s", err);
@@ -44,10 +56,6 @@ int lc_cmd_validate(int argc, char **argv)
         else
             printf("ok: report v1, %zu results: %s\n", results, argv[i]);
         json_decref(doc);
-    }
-    if (n == 0) {
-        lc_cmd_error("validate", "expected a FILE or URL (see loopcompat validate --help)");
-        return 2;
     }
     return bad ? 2 : 0;
 }

@@ -1,0 +1,55 @@
+/* The option parsers of the subcommands, apart from what the commands do,
+ * so that they can be tested (and fuzzed) without touching files or the
+ * network.  Each returns -1 when the command should go on, or the exit
+ * status to return at once: 0 after --help (usage printed on stdout), 2
+ * after one line on stderr naming the problem.  None of them exits. */
+#ifndef LC_HARNESS_CMD_ARGS_H
+#define LC_HARNESS_CMD_ARGS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LC_ARGS_CONTINUE (-1)
+
+typedef struct lc_diff_args {
+    const char *paths[2];
+    int as_json;
+    double tolerance_pct;
+} lc_diff_args;
+int lc_diff_parse_args(int argc, char **argv, lc_diff_args *a);
+
+/* inputs must have room for argc pointers. */
+typedef struct lc_merge_args {
+    const char *out;
+    const char **inputs;
+    size_t n;
+} lc_merge_args;
+int lc_merge_parse_args(int argc, char **argv, lc_merge_args *a);
+
+typedef struct lc_render_args {
+    const char *input, *html, *markdown;
+} lc_render_args;
+int lc_render_parse_args(int argc, char **argv, lc_render_args *a);
+
+/* The inputs are the arguments after the options check: argv[1..argc). */
+int lc_validate_parse_args(int argc, char **argv);
+
+typedef struct lc_publish_args {
+    const char *src, *url, *method, *token_env;
+    long retries;
+    double connect_timeout, timeout;
+} lc_publish_args;
+/* Fills in the defaults first. */
+int lc_publish_parse_args(int argc, char **argv, lc_publish_args *a);
+
+/* list and info: --help, and --json where allow_json. */
+int lc_simple_parse_args(int argc, char **argv, const char *cmd, const char *usage,
+                         int allow_json, int *json_out, int *help_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

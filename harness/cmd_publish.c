@@ -16,7 +16,9 @@
 #include <time.h>
 
 #include "cli_opt.h"
+#include "cmd_args.h"
 #include "commands.h"
+#include "publish_http.h"
 #include "report_io.h"
 #include "report_load.h"
 
@@ -32,39 +34,23 @@ static const char usage[] =
     "The body is the file gzipped (Content-Encoding: gzip, Content-Type:\n"
     "application/json).  Exit status: 0 stored, 2 bad input or gave up.\n";
 
-/* Backoff: 1 s doubling to this cap; Retry-After is honoured up to
- * RETRY_AFTER_CAP_S (the curl tool's --retry-max-time scale). */
-#define BACKOFF_CAP_S 60
-#define RETRY_AFTER_CAP_S 600
-
-struct publish_opts {
-    const char *src, *url, *method, *token_env;
-    long retries;
-    double connect_timeout, timeout;
-};
-
-struct reply {
-    char text[512];
-    size_t len;
-};
-
 static size_t on_reply(char *p, size_t size, size_t nmemb, void *ud)
 {
-    struct reply *r = ud;
-    size_t n = size * nmemb, room = sizeof r->text - 1 - r->len;
-    memcpy(r->text + r->len, p, n < room ? n : room);
-    r->len += n < room ? n : room;
-    r->text[r->len] = '\0';
+    lc_publish_outcome *r = ud;
+    size_t n = size * nmemb, room = sizeof r->reply - 1 - r->reply_len;
+    memcpy(r->reply + r->reply_len, p, n < room ? n : room);
+    r->reply_len += n < room ? n : room;
+    r->reply[r->reply_len] = '\0';
     return n;
 }
 
 /* The first line of the server's answer, for error messages. */
-static void first_line(const struct reply *r, char *buf, size_t len)
+static void first_line(const lc_publish_outcome *r, char *buf, size_t len)
 {
-    size_t n = strcspn(r->text, "\r\n");
+    size_t n = strcspn(r->reply, "\r\n");
     if (n > 160)
         n = 160;
-    snprintf(buf, len, "%s%.*s", n ? ": " : "", (int)n, r->text);
+    snprintf(buf, len, "%s%.*s", n ? ": " : "", (int)n, r->reply);
 }
 
 static int retryable_curl(CURLcode rc)
@@ -97,8 +83,9 @@ static void sleep_s(long s)
         ;
 }
 
-static int parse_args(int argc, char **argv, struct publish_opts *o)
+int lc_publish_parse_args(int argc, char **argv, lc_publish_args *o)
 {
+    *o = (lc_publish_args){NULL, NULL, "PUT", NULL, 3, 10, 60};
     for (int i = 1; i < argc; i++) {
         const char *v;
         int m;
@@ -149,13 +136,11 @@ static int parse_args(int argc, char **argv, struct publish_opts *o)
         lc_cmd_error("publish", "--url: expected an http:// or https:// URL");
         return 2;
     }
-    return -1;
+    return LC_ARGS_CONTINUE;
 }
 
-/* One attempt.  Returns the HTTP status (0 if none) and the curl code. */
-static CURLcode attempt(CURL *h, const struct publish_opts *o, const unsigned char *body,
-                        size_t len, const char *token, long *status, long *retry_after,
-                        struct reply *reply, char *cerr)
+void lc_publish_attempt(CURL *h, const lc_publish_args *o, const unsigned char *body,
+                        size_t len, const char *token, lc_publish_outcome *out)
 {
     struct curl_slist *hdr = NULL;
     hdr = curl_slist_append(hdr, "Content-Type: application/json");
@@ -174,30 +159,52 @@ static CURLcode attempt(CURL *h, const struct publish_opts *o, const unsigned ch
     if (strcmp(o->method, "PUT") == 0)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "loopcompat");
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, out->cerr);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_reply);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, reply);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
     if (token) {
         /* libcurl sends "Authorization: Bearer <token>" (CURLOPT_XOAUTH2_BEARER). */
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
         curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
     }
-    cerr[0] = '\0';
-    reply->len = 0;
-    reply->text[0] = '\0';
-    CURLcode rc = curl_easy_perform(h);
-    *status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    out->cerr[0] = '\0';
+    out->reply_len = 0;
+    out->reply[0] = '\0';
+    out->curl = curl_easy_perform(h);
+    out->status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
     curl_off_t ra = 0;
     /* Negative or absent Retry-After: 0 (CURLINFO_RETRY_AFTER, 7.66). */
     if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK || ra < 0)
         ra = 0;
-    *retry_after = ra > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : (long)ra;
+    out->retry_after = ra > LC_PUBLISH_RETRY_AFTER_CAP_S ? LC_PUBLISH_RETRY_AFTER_CAP_S : (long)ra;
     curl_slist_free_all(hdr);
-    return rc;
 }
 
-static int upload(const struct publish_opts *o, const unsigned char *body, size_t len,
+int lc_publish_decide(const lc_publish_outcome *out, long n, long retries, long *backoff,
+                      char *why, size_t whylen, long *wait)
+{
+    char tail[200];
+    int again;
+    *wait = 0;
+    if (out->curl == CURLE_OK && out->status >= 200 && out->status <= 299)
+        return LC_PUBLISH_STORED;
+    if (out->curl != CURLE_OK) {
+        snprintf(why, whylen, "%s", out->cerr[0] ? out->cerr : curl_easy_strerror(out->curl));
+        again = retryable_curl(out->curl);
+    } else {
+        first_line(out, tail, sizeof tail);
+        snprintf(why, whylen, "HTTP %ld%s", out->status, tail);
+        again = retryable_status(out->status);
+    }
+    if (!again || n >= retries)
+        return LC_PUBLISH_GIVE_UP;
+    *wait = out->retry_after > *backoff ? out->retry_after : *backoff;
+    *backoff = *backoff * 2 > LC_PUBLISH_BACKOFF_CAP_S ? LC_PUBLISH_BACKOFF_CAP_S : *backoff * 2;
+    return LC_PUBLISH_RETRY;
+}
+
+static int upload(const lc_publish_args *o, const unsigned char *body, size_t len,
                   size_t plain_len, const char *token)
 {
     if (lc_report_curl_init() != 0) {
@@ -209,38 +216,28 @@ static int upload(const struct publish_opts *o, const unsigned char *body, size_
         lc_cmd_error("publish", "curl_easy_init failed");
         return 2;
     }
-    char cerr[CURL_ERROR_SIZE], why[400], tail[200];
-    struct reply reply;
+    char why[400];
+    lc_publish_outcome out;
     long backoff = 1;
     int rc = 2;
     for (long n = 0;; n++) {
-        long status, retry_after;
-        CURLcode c = attempt(h, o, body, len, token, &status, &retry_after, &reply, cerr);
-        int again;
-        if (c == CURLE_OK && status >= 200 && status <= 299) {
+        long wait;
+        lc_publish_attempt(h, o, body, len, token, &out);
+        int d = lc_publish_decide(&out, n, o->retries, &backoff, why, sizeof why, &wait);
+        if (d == LC_PUBLISH_STORED) {
             printf("published %s to %s: HTTP %ld (%zu bytes, %zu gzipped)\n", o->src, o->url,
-                   status, plain_len, len);
+                   out.status, plain_len, len);
             rc = 0;
             break;
         }
-        if (c != CURLE_OK) {
-            snprintf(why, sizeof why, "%s", cerr[0] ? cerr : curl_easy_strerror(c));
-            again = retryable_curl(c);
-        } else {
-            first_line(&reply, tail, sizeof tail);
-            snprintf(why, sizeof why, "HTTP %ld%s", status, tail);
-            again = retryable_status(status);
-        }
-        if (!again || n >= o->retries) {
+        if (d == LC_PUBLISH_GIVE_UP) {
             lc_cmd_error("publish", "%s: %s; gave up after %ld attempt%s", o->url, why, n + 1,
                          n ? "s" : "");
             break;
         }
-        long wait = retry_after > backoff ? retry_after : backoff;
         fprintf(stderr, "loopcompat publish: attempt %ld of %ld: %s; retrying in %ld s\n", n + 1,
                 o->retries + 1, why, wait);
         sleep_s(wait);
-        backoff = backoff * 2 > BACKOFF_CAP_S ? BACKOFF_CAP_S : backoff * 2;
     }
     curl_easy_cleanup(h);
     return rc;
@@ -248,9 +245,9 @@ static int upload(const struct publish_opts *o, const unsigned char *body, size_
 
 int lc_cmd_publish(int argc, char **argv)
 {
-    struct publish_opts o = {NULL, NULL, "PUT", NULL, 3, 10, 60};
-    int prc = parse_args(argc, argv, &o);
-    if (prc >= 0)
+    lc_publish_args o;
+    int prc = lc_publish_parse_args(argc, argv, &o);
+    if (prc != LC_ARGS_CONTINUE)
         return prc;
     const char *token = NULL;
     if (o.token_env) {

@@ -1,0 +1,46 @@
+/* How `loopcompat publish` reads the server's answer to one upload attempt,
+ * apart from the sending and the sleeping, so that it can be tested (and
+ * fuzzed) against any response a server may give. */
+#ifndef LC_HARNESS_PUBLISH_HTTP_H
+#define LC_HARNESS_PUBLISH_HTTP_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+#include "cmd_args.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Retry-After is honoured up to this many seconds (the curl tool's
+ * --retry-max-time scale); the exponential backoff stops doubling at the
+ * other cap. */
+#define LC_PUBLISH_RETRY_AFTER_CAP_S 600
+#define LC_PUBLISH_BACKOFF_CAP_S 60
+
+typedef struct lc_publish_outcome {
+    CURLcode curl;       /* CURLE_OK when an HTTP answer came */
+    long status;         /* HTTP status, 0 if none */
+    long retry_after;    /* seconds the server asked for, capped; 0 if none */
+    char reply[512];     /* the first bytes of the body, NUL-terminated */
+    size_t reply_len;
+    char cerr[CURL_ERROR_SIZE];
+} lc_publish_outcome;
+
+/* One upload of body (len bytes, gzipped) as o says, on handle h. */
+void lc_publish_attempt(CURL *h, const lc_publish_args *o, const unsigned char *body,
+                        size_t len, const char *token, lc_publish_outcome *out);
+
+enum { LC_PUBLISH_STORED = 0, LC_PUBLISH_RETRY = 1, LC_PUBLISH_GIVE_UP = 2 };
+
+/* What to do after attempt n (0-based) of at most retries + 1: why gets a
+ * one-line reason (for RETRY and GIVE_UP), *wait the seconds to wait before
+ * the next attempt, *backoff (start at 1) its next value. */
+int lc_publish_decide(const lc_publish_outcome *out, long n, long retries, long *backoff,
+                      char *why, size_t whylen, long *wait);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -152,7 +152,7 @@ int lc_loop_close(lc_loop *loop)
     free(loop->ready.v);
     memset(&loop->ready, 0, sizeof loop->ready);
     for (size_t i = 0; i < loop->heap_len; i++)
-        loop->heap[i]->heap_index = 0;
+        loop->heap[i].t->heap_index = 0;
     free(loop->heap);
     loop->heap = NULL;
     loop->heap_len = loop->heap_cap = 0;

@@ -61,6 +61,14 @@ struct lc__fd {
     unsigned owner;   /* nonzero: used by a transport or internally */
 };
 
+/* A timer's heap slot: the key (deadline, sequence) beside the pointer, so
+ * sifting compares within the heap array. */
+struct lc__heap_entry {
+    int64_t when;
+    uint64_t seq;
+    lc_timer *t;
+};
+
 struct lc__ready {
     lc_cb cb;
     void *arg;

@@ -113,7 +113,7 @@ struct lc_loop {
     atomic_bool polling;    /* in the backend's poll: a wakeup is needed */
     int wake_rfd, wake_wfd; /* eventfd: both the same fd */
 
-    lc_timer **heap;
+    struct lc__heap_entry *heap; /* timer.c: 4-ary min-heap */
     size_t heap_len, heap_cap;
     uint64_t timer_seq;
 

@@ -322,6 +322,8 @@ static void dispatch_io(lc_loop *loop)
 
 static void run_due_timers(lc_loop *loop, uint64_t armed_before)
 {
+    if (loop->heap_len == 0)
+        return; /* no clock read for an iteration without timers */
     int64_t now = lc_time_ns();
     lc_timer *t;
     /* A timer armed during this iteration (by a ready, I/O or timer

@@ -1,0 +1,295 @@
+/* signals: handlers run by the loop (asyncio-eventloop "Unix signals";
+ * CPython test_events.py test_add_signal_handler,
+ * test_signal_handling_while_selecting; test_unix_events.py
+ * test_remove_signal_handler, test_close).  Each case runs once per signal
+ * implementation (variants "signalfd" and "selfpipe"). */
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "case_util.h"
+
+static const char *const signal_variants[] = {"signalfd", "selfpipe", NULL};
+
+struct sig_hits {
+    int n;
+    int signo;
+    int stop;
+};
+
+static void sig_count(lc_loop *loop, int signo, void *arg)
+{
+    struct sig_hits *h = arg;
+    h->n++;
+    h->signo = signo;
+    if (h->stop)
+        lc_loop_stop(loop);
+}
+
+static void sig_evidence_impl(lc_case_ctx *ctx, lc_loop *loop)
+{
+    const char *impl = lc_loop_signal_impl_name(loop);
+    lc_case_evidence(ctx, "signal_impl", impl ? impl : "none");
+}
+
+/* Add a handler; a refusal ends the case (LC_ENOTSUP: UNSUPPORTED). */
+static int sig_add(lc_case_ctx *ctx, lc_loop *loop, int signo, struct sig_hits *h)
+{
+    int rc = lc_add_signal_handler(loop, signo, sig_count, h);
+    if (rc == LC_ENOTSUP)
+        lc_case_unsupported(ctx, loop, rc, "add_signal_handler(%d) refused: %s", signo,
+                            lc_errname(rc));
+    else if (rc < 0)
+        lc_case_fail(ctx, "add_signal_handler(%d): %s (%s)", signo, lc_strerror(rc),
+                     lc_errname(rc));
+    return rc;
+}
+
+/* ---- signals/handler-runs ------------------------------------------------ */
+
+static void signals_handler_runs(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sig_evidence_impl(ctx, loop);
+    struct sig_hits h = {0, 0, 1};
+    if (sig_add(ctx, loop, SIGUSR1, &h) < 0)
+        return;
+    kill(getpid(), SIGUSR1);
+    int guard = 0;
+    int rc = lc__case_run_guarded(loop, LC__MS(2000), &guard);
+    lc_remove_signal_handler(loop, SIGUSR1);
+    LC_REQUIRE_OK(ctx, rc);
+    LC_REQUIRE(ctx, h.n >= 1, "SIGUSR1 sent to the process; the handler did not run within 2 s");
+    LC_REQUIRE(ctx, h.signo == SIGUSR1, "handler got signal %d, not SIGUSR1", h.signo);
+    lc_case_pass(ctx, "SIGUSR1 handler ran from the loop (%d call%s)", h.n, h.n == 1 ? "" : "s");
+}
+
+/* ---- signals/wakes-poll -------------------------------------------------- */
+
+static void signals_wakes_poll(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sig_evidence_impl(ctx, loop);
+    struct sig_hits h = {0, 0, 1};
+    if (sig_add(ctx, loop, SIGALRM, &h) < 0)
+        return;
+    /* A 20 ms one-shot timer, as CPython's test; nothing else is pending,
+     * so the loop is blocked in its poll when it fires. */
+    struct itimerval it = {{0, 0}, {0, 20000}};
+    int64_t t0 = lc_time_ns();
+    if (setitimer(ITIMER_REAL, &it, NULL) < 0) {
+        lc_remove_signal_handler(loop, SIGALRM);
+        lc_case_skip(ctx, "setitimer(ITIMER_REAL) failed: cannot send SIGALRM");
+        return;
+    }
+    int guard = 0;
+    int rc = lc__case_run_guarded(loop, LC__MS(3000), &guard);
+    int64_t woke = lc_time_ns() - t0;
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    lc_remove_signal_handler(loop, SIGALRM);
+    LC_REQUIRE_OK(ctx, rc);
+    LC_REQUIRE(ctx, !guard && h.n >= 1,
+               "SIGALRM arrived while the loop was blocked; it did not wake within 3 s");
+    lc_case_measure_value(ctx, "wake_after_alarm", (double)(woke - LC__MS(20)) / 1e6, "ms");
+    LC_REQUIRE(ctx, h.n == 1, "the handler ran %d times for one SIGALRM", h.n);
+    lc_case_pass(ctx, "SIGALRM woke the blocked loop after %.2f ms; handler ran once",
+                 (double)woke / 1e6);
+}
+
+/* ---- signals/remove-restores ------------------------------------------- */
+
+static volatile sig_atomic_t sig_sentinel_hits;
+static void sig_sentinel(int signo)
+{
+    (void)signo;
+    sig_sentinel_hits++;
+}
+
+static int sig_blocked(int signo)
+{
+    sigset_t m;
+    pthread_sigmask(SIG_BLOCK, NULL, &m);
+    return sigismember(&m, signo) == 1;
+}
+
+static void signals_remove_restores(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sig_evidence_impl(ctx, loop);
+    struct sigaction sa, before, now;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = sig_sentinel;
+    LC_REQUIRE(ctx, sigaction(SIGUSR2, &sa, &before) == 0, "sigaction(SIGUSR2) failed");
+    struct sig_hits h = {0};
+    if (sig_add(ctx, loop, SIGUSR2, &h) < 0) {
+        sigaction(SIGUSR2, &before, NULL);
+        return;
+    }
+    sigaction(SIGUSR2, NULL, &now);
+    int replaced = now.sa_handler != sig_sentinel;
+    int blocked_while = sig_blocked(SIGUSR2);
+    lc_case_evidence_int(ctx, "blocked_while_handled", blocked_while);
+    int r1 = lc_remove_signal_handler(loop, SIGUSR2);
+    int r2 = lc_remove_signal_handler(loop, SIGUSR2);
+    sigaction(SIGUSR2, NULL, &now);
+    int restored = now.sa_handler == sig_sentinel;
+    int blocked_after = sig_blocked(SIGUSR2);
+    sig_sentinel_hits = 0;
+    kill(getpid(), SIGUSR2);
+    int sentinel_ran = sig_sentinel_hits;
+    int guard = 0;
+    lc__case_run_guarded(loop, LC__MS(50), &guard);
+    sigaction(SIGUSR2, &before, NULL);
+
+    LC_REQUIRE(ctx, replaced, "add_signal_handler left the previous disposition in place");
+    LC_REQUIRE(ctx, r1 == 1 && r2 == 0, "remove returned %d then %d (want 1 then 0)", r1, r2);
+    LC_REQUIRE(ctx, restored, "the previous sigaction handler was not restored");
+    LC_REQUIRE(ctx, !blocked_after, "SIGUSR2 still blocked after removal");
+    LC_REQUIRE(ctx, sentinel_ran == 1 && h.n == 0,
+               "after removal SIGUSR2 ran the old handler %d times and the loop's %d times",
+               sentinel_ran, h.n);
+    lc_case_pass(ctx, "removal returned 1 then 0 and restored the old handler and mask");
+}
+
+/* ---- signals/close-restores ---------------------------------------------- */
+
+static void signals_close_restores(lc_case_ctx *ctx, lc_loop *unused)
+{
+    (void)unused;
+    lc_loop *loop = NULL;
+    struct sigaction ign, before, now;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    LC_REQUIRE(ctx, sigaction(SIGUSR1, &ign, &before) == 0, "sigaction(SIGUSR1) failed");
+    int fds0 = lc__case_count_fds();
+    int rc = lc_loop_new(&loop, lc_case_loop_options(ctx));
+    if (rc < 0) {
+        sigaction(SIGUSR1, &before, NULL);
+        lc_case_fail(ctx, "lc_loop_new: %s", lc_strerror(rc));
+        return;
+    }
+    sig_evidence_impl(ctx, loop);
+    struct sig_hits h = {0};
+    if (sig_add(ctx, loop, SIGUSR1, &h) < 0 || sig_add(ctx, loop, SIGHUP, &h) < 0) {
+        lc_loop_free(loop);
+        sigaction(SIGUSR1, &before, NULL);
+        return;
+    }
+    rc = lc_loop_close(loop);
+    sigaction(SIGUSR1, NULL, &now);
+    int usr1_ign = now.sa_handler == SIG_IGN;
+    sigaction(SIGHUP, NULL, &now);
+    int hup_dfl = now.sa_handler == SIG_DFL;
+    int blocked = sig_blocked(SIGUSR1) || sig_blocked(SIGHUP);
+    int fds1 = lc__case_count_fds();
+    int after = lc_add_signal_handler(loop, SIGUSR1, sig_count, &h);
+    lc_loop_free(loop);
+    sigaction(SIGUSR1, &before, NULL);
+    LC_REQUIRE_OK(ctx, rc);
+    LC_REQUIRE(ctx, usr1_ign && hup_dfl, "close did not restore SIG_IGN/SIG_DFL (%d, %d)",
+               usr1_ign, hup_dfl);
+    LC_REQUIRE(ctx, !blocked, "a handled signal stayed blocked after close");
+    LC_REQUIRE(ctx, fds0 < 0 || fds1 == fds0, "close left %d fds open", fds1 - fds0);
+    LC_REQUIRE(ctx, after == LC_ECLOSED, "add_signal_handler after close: %s, want LC_ECLOSED",
+               lc_errname(after));
+    lc_case_pass(ctx, "close restored both dispositions, the mask and the fds");
+}
+
+/* ---- signals/coalescing ------------------------------------------------- */
+
+static void signals_coalescing(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sig_evidence_impl(ctx, loop);
+    struct sig_hits h = {0};
+    if (sig_add(ctx, loop, SIGUSR1, &h) < 0)
+        return;
+    enum { N = 10 };
+    for (int i = 0; i < N; i++)
+        kill(getpid(), SIGUSR1);
+    int guard = 0;
+    int rc = lc__case_run_guarded(loop, LC__MS(200), &guard);
+    lc_remove_signal_handler(loop, SIGUSR1);
+    LC_REQUIRE_OK(ctx, rc);
+    lc_case_measure_counter(ctx, "signals_sent", N, "signal");
+    lc_case_measure_counter(ctx, "handler_calls", h.n, "callback");
+    LC_REQUIRE(ctx, h.n >= 1, "%d SIGUSR1 sent before dispatch; the handler never ran", N);
+    lc_case_pass(ctx, "%d SIGUSR1 sent before dispatch ran the handler %d time%s", N, h.n,
+                 h.n == 1 ? "" : "s");
+}
+
+/* ---- signals/invalid-signal ---------------------------------------------- */
+
+static void signals_invalid_signal(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sig_evidence_impl(ctx, loop);
+    struct sig_hits h = {0};
+    struct {
+        const char *what;
+        int signo;
+    } bad[] = {{"SIGKILL", SIGKILL}, {"SIGSTOP", SIGSTOP}, {"0", 0}, {"-1", -1}, {"NSIG", NSIG}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = lc_add_signal_handler(loop, bad[i].signo, sig_count, &h);
+        if (rc == 0)
+            lc_remove_signal_handler(loop, bad[i].signo);
+        LC_REQUIRE(ctx, rc == LC_EINVAL, "add_signal_handler(%s): %s, want LC_EINVAL",
+                   bad[i].what, lc_errname(rc));
+    }
+    int r = lc_remove_signal_handler(loop, SIGKILL);
+    LC_REQUIRE(ctx, r == 0, "remove_signal_handler(SIGKILL) returned %d, want 0", r);
+    r = lc_remove_signal_handler(loop, NSIG);
+    LC_REQUIRE(ctx, r == LC_EINVAL, "remove_signal_handler(NSIG): %s, want LC_EINVAL",
+               lc_errname(r));
+    lc_case_pass(ctx, "SIGKILL, SIGSTOP, 0, -1 and NSIG refused with LC_EINVAL");
+}
+
+/* ---- signals/main-thread-only -------------------------------------------- */
+
+struct sig_thread_arg {
+    lc_loop *loop;
+    int add_rc, remove_rc;
+};
+
+static void *sig_from_thread(void *p)
+{
+    struct sig_thread_arg *a = p;
+    struct sig_hits h = {0};
+    a->add_rc = lc_add_signal_handler(a->loop, SIGUSR1, sig_count, &h);
+    if (a->add_rc == 0)
+        lc_remove_signal_handler(a->loop, SIGUSR1);
+    a->remove_rc = lc_remove_signal_handler(a->loop, SIGUSR1);
+    return NULL;
+}
+
+static void signals_main_thread_only(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sig_evidence_impl(ctx, loop);
+    LC_REQUIRE(ctx, lc_is_main_thread(), "the case does not run in the main thread");
+    struct sig_thread_arg a = {loop, 0, 0};
+    pthread_t th;
+    LC_REQUIRE(ctx, pthread_create(&th, NULL, sig_from_thread, &a) == 0, "pthread_create failed");
+    pthread_join(th, NULL);
+    LC_REQUIRE(ctx, a.add_rc == LC_ETHREAD, "add_signal_handler from another thread: %s",
+               lc_errname(a.add_rc));
+    LC_REQUIRE(ctx, a.remove_rc == LC_ETHREAD, "remove_signal_handler from another thread: %s",
+               lc_errname(a.remove_rc));
+    lc_case_pass(ctx, "add and remove from another thread refused with LC_ETHREAD");
+}
+
+const lc_case lc_cases_signals[] = {
+    {"signals/handler-runs", "a signal sent to the process runs its handler from the loop",
+     signals_handler_runs, 0, signal_variants, 0},
+    {"signals/wakes-poll", "a signal arriving while the loop blocks wakes it (SIGALRM, 20 ms)",
+     signals_wakes_poll, 0, signal_variants, 0},
+    {"signals/remove-restores",
+     "remove returns 1 then 0 and restores the previous disposition and mask",
+     signals_remove_restores, 0, signal_variants, 0},
+    {"signals/close-restores", "closing the loop restores dispositions and releases its fds",
+     signals_close_restores, LC_CASE_OWN_LOOP, signal_variants, 0},
+    {"signals/coalescing", "N deliveries before dispatch run the handler at least once",
+     signals_coalescing, 0, signal_variants, 0},
+    {"signals/invalid-signal", "SIGKILL, SIGSTOP and out-of-range numbers are refused",
+     signals_invalid_signal, 0, signal_variants, 0},
+    {"signals/main-thread-only", "add/remove from a thread other than the main one are refused",
+     signals_main_thread_only, 0, signal_variants, 0},
+    {0},
+};

@@ -69,6 +69,7 @@ struct lc__uring {
     int nfds;
     int *pending, npending, cap_pending;
     int *touched, ntouched, cap_touched;
+    bool stale;        /* removals of stale requests queued while reaping */
 };
 
 static int64_t ur_granularity(unsigned flags)
@@ -283,6 +284,10 @@ static struct io_uring_sqe *get_sqe(struct lc__uring *u, int *err)
     return sqe;
 }
 
+/* Generations of update and remove requests (never given to a poll). */
+#define GEN_REMOVE 0u
+#define GEN_UPDATE UINT32_MAX
+
 static uint64_t ud_of(uint32_t gen, int fd) { return (uint64_t)gen << 32 | (uint32_t)fd; }
 
 static unsigned to_poll_mask(unsigned ev)
@@ -297,7 +302,7 @@ static int queue_add(struct lc__uring *u, int fd)
     struct io_uring_sqe *sqe = get_sqe(u, &err);
     if (sqe == NULL)
         return err;
-    if (++u->next_gen == 0)
+    if (++u->next_gen == GEN_UPDATE)
         u->next_gen = 1;
     f->gen = u->next_gen;
     if (u->multishot != 0)
@@ -318,7 +323,7 @@ static int queue_remove(struct lc__uring *u, int fd)
         if (sqe == NULL)
             return err;
         io_uring_prep_poll_remove(sqe, ud_of(f->gen, fd));
-        io_uring_sqe_set_data64(sqe, ud_of(0, fd));
+        io_uring_sqe_set_data64(sqe, ud_of(GEN_REMOVE, fd));
     }
     f->armed = false;
     f->gen = 0;
@@ -336,7 +341,7 @@ static int queue_update(struct lc__uring *u, int fd)
         return err;
     io_uring_prep_poll_update(sqe, ud_of(f->gen, fd), 0, to_poll_mask(f->events),
                               IORING_POLL_UPDATE_EVENTS);
-    io_uring_sqe_set_data64(sqe, ud_of(0, fd));
+    io_uring_sqe_set_data64(sqe, ud_of(GEN_UPDATE, fd));
     return 0;
 }
 
@@ -418,16 +423,40 @@ static void touch(struct lc__uring *u, int fd, unsigned ev)
     f->acc |= ev;
 }
 
+/* Remove a poll request we no longer track.  A POLL_REMOVE that meets a
+ * request while its completion is being posted fails (EALREADY) and the
+ * multishot request lives on, holding its file: its next CQE brings it here. */
+static void remove_stale(struct lc__uring *u, uint64_t ud)
+{
+    int err = 0;
+    struct io_uring_sqe *sqe = get_sqe(u, &err);
+    if (sqe == NULL)
+        return;
+    io_uring_prep_poll_remove(sqe, ud);
+    io_uring_sqe_set_data64(sqe, ud_of(GEN_REMOVE, (int)(uint32_t)ud));
+    u->stale = true;
+}
+
 static void handle_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
 {
     uint64_t ud = io_uring_cqe_get_data64(cqe);
     uint32_t gen = (uint32_t)(ud >> 32);
     int fd = (int)(uint32_t)ud;
-    if (gen == 0 || fd < 0 || fd >= u->nfds)
-        return; /* an update or remove request */
+    if (fd < 0 || fd >= u->nfds || gen == GEN_REMOVE)
+        return;
     struct ur_fd *f = &u->fds[fd];
-    if (f->gen != gen || f->events == 0)
+    if (gen == GEN_UPDATE) {
+        /* A failed update leaves the old mask armed: update again.  ENOENT:
+         * the poll ended, and its last CQE re-adds it. */
+        if (cqe->res < 0 && cqe->res != -ENOENT && f->events && f->armed)
+            mark_pending(u, fd);
+        return;
+    }
+    if (f->gen != gen || f->events == 0) {
+        if (cqe->flags & IORING_CQE_F_MORE)
+            remove_stale(u, ud);
         return; /* a removed or replaced request */
+    }
     bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
     if (!more)
         f->armed = false;
@@ -464,7 +493,15 @@ static int ur_poll(lc_loop *loop, int64_t timeout_ns)
         tsp = &ts;
     }
     struct io_uring_cqe *cqe = NULL;
-    rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp, NULL);
+    if (timeout_ns == 0 && !io_uring_cq_has_overflow(&u->ring)) {
+        /* Nothing to wait for: submit what is queued, if anything, and reap.
+         * Poll completions reach the CQ ring through task work the kernel
+         * runs on any return to user space, so no io_uring_enter(2) with a
+         * zero timeout is needed (it costs a timer setup). */
+        rc = io_uring_sq_ready(&u->ring) ? io_uring_submit(&u->ring) : 0;
+    } else {
+        rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp, NULL);
+    }
     /* ETIME: the timeout passed; EINTR: a signal; EAGAIN/EBUSY: the kernel
      * wants the CQ ring reaped first.  None of them is a loop error. */
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
@@ -476,6 +513,12 @@ static int ur_poll(lc_loop *loop, int64_t timeout_ns)
         n++;
     }
     io_uring_cq_advance(&u->ring, n);
+    if (u->stale) { /* release their files now, not at the next poll */
+        u->stale = false;
+        rc = io_uring_submit(&u->ring);
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+            return rc;
+    }
 
     int nready = u->ntouched;
     for (int i = 0; i < u->ntouched; i++) {

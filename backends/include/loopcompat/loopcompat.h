@@ -3,6 +3,7 @@
 #define LOOPCOMPAT_H
 
 #include "loopcompat/loop.h"
+#include "loopcompat/transport.h"
 #include "loopcompat/signals.h"
 
 #endif

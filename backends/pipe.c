@@ -1,0 +1,99 @@
+/* Transports over an fd the caller already has: read and write pipes
+ * (asyncio connect_read_pipe / connect_write_pipe) and connected stream
+ * sockets (connect_accepted_socket).
+ *
+ * asyncio's unix_events.py accepts only FIFOs (pipes included), sockets and
+ * character devices for pipe transports, and refuses the rest with
+ * "Pipe transport is only for pipes, sockets and character devices": a
+ * regular file is always "ready" (POSIX select) and epoll refuses it
+ * (epoll_ctl(2) EPERM), so a transport over one could never work. */
+#include "lc_transport.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+static int check_args(lc_loop *loop, int fd, lc_transport **out)
+{
+    if (out)
+        *out = NULL;
+    int rc = lc__check_open(loop);
+    if (rc < 0)
+        return rc;
+    if (out == NULL || fd < 0)
+        return LC_EINVAL;
+    return 0;
+}
+
+static int open_pipe(lc_loop *loop, int fd, int kind, const lc_protocol *proto, void *ud,
+                     lc_transport **out)
+{
+    int rc = check_args(loop, fd, out);
+    if (rc < 0)
+        return rc;
+    int is_socket = 0, is_fifo = 0;
+    rc = lc__fd_is_pipe_like(fd, &is_socket, &is_fifo);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return LC_ENOTSUP;
+    if (fd < loop->nfds && loop->fds[fd].owner)
+        return LC_EBUSY;
+    lc_transport *t;
+    if ((rc = lc__transport_new(loop, kind, fd, &t)) < 0)
+        return rc;
+    t->proto = proto;
+    t->ud = ud;
+    if (is_socket)
+        t->flags |= LC__T_IS_SOCKET;
+    /* A write pipe on a socket or FIFO watches for readability to learn
+     * that the reader went away; a character device has no such signal
+     * (asyncio _UnixWritePipeTransport.__init__). */
+    if (kind == LC_TRANSPORT_WRITE_PIPE && (is_socket || is_fifo))
+        t->flags |= LC__T_PEER_WATCH;
+    if ((rc = lc__transport_start(t)) < 0) {
+        lc__transport_discard(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+int lc_connect_read_pipe(lc_loop *loop, int fd, const lc_protocol *proto, void *ud,
+                         lc_transport **out)
+{
+    return open_pipe(loop, fd, LC_TRANSPORT_READ_PIPE, proto, ud, out);
+}
+
+int lc_connect_write_pipe(lc_loop *loop, int fd, const lc_protocol *proto, void *ud,
+                          lc_transport **out)
+{
+    return open_pipe(loop, fd, LC_TRANSPORT_WRITE_PIPE, proto, ud, out);
+}
+
+int lc_stream_open(lc_loop *loop, int fd, const lc_protocol *proto, void *ud,
+                   lc_transport **out)
+{
+    int rc = check_args(loop, fd, out);
+    if (rc < 0)
+        return rc;
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        return errno == ENOTSOCK ? LC_ENOTSUP : -errno;
+    if (type != SOCK_STREAM)
+        return LC_ENOTSUP;
+    if (fd < loop->nfds && loop->fds[fd].owner)
+        return LC_EBUSY;
+    lc_transport *t;
+    if ((rc = lc__transport_new(loop, LC_TRANSPORT_STREAM, fd, &t)) < 0)
+        return rc;
+    t->proto = proto;
+    t->ud = ud;
+    t->flags |= LC__T_IS_SOCKET;
+    if ((rc = lc__transport_start(t)) < 0) {
+        lc__transport_discard(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}

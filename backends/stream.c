@@ -1,0 +1,263 @@
+/* Stream and pipe transport I/O: reading into the transport's reusable
+ * buffer, writing through the queue, half-close.
+ *
+ * Reading follows asyncio's _SelectorSocketTransport._read_ready: one read
+ * per readiness event, an empty read is EOF, EAGAIN and EINTR are retried on
+ * the next event, any other error closes the transport with -errno.
+ * Writing follows _write_ready: write directly while nothing is queued,
+ * queue the rest (copied) and write it when the fd is writable. */
+#include "lc_transport.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LC__WRITEV_MAX 64
+
+static void on_eof(lc_transport *t)
+{
+    t->flags |= LC__T_EOF_READ;
+    lc__transport_want_read(t, 0);
+    if (t->kind == LC_TRANSPORT_READ_PIPE) {
+        /* A read pipe always ends at EOF (asyncio _UnixReadPipeTransport:
+         * eof_received, then connection_lost(None)). */
+        t->flags |= LC__T_CLOSING;
+        if (t->proto && t->proto->eof_received)
+            (void)t->proto->eof_received(t);
+        lc__transport_lost_soon(t, 0);
+        return;
+    }
+    int keep_open = 0;
+    if (t->proto && t->proto->eof_received)
+        keep_open = t->proto->eof_received(t);
+    if (!keep_open)
+        lc_transport_close(t);
+}
+
+void lc__stream_on_readable(lc_loop *loop, int fd, void *arg)
+{
+    (void)loop;
+    lc_transport *t = arg;
+    if (t->kind == LC_TRANSPORT_WRITE_PIPE) {
+        /* The write side of a pipe, FIFO or socket became readable: the
+         * reader went away (asyncio _UnixWritePipeTransport._read_ready).
+         * Data still queued could never be delivered: that is EPIPE. */
+        lc__transport_fatal(t, t->wsize ? -EPIPE : 0);
+        return;
+    }
+    ssize_t n = read(fd, t->rbuf, LC__READ_CHUNK);
+    if (n > 0) {
+        if (t->proto && t->proto->data_received)
+            t->proto->data_received(t, t->rbuf, (size_t)n);
+        return;
+    }
+    if (n == 0) {
+        on_eof(t);
+        return;
+    }
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+        return;
+    /* pty(7): once the slave side is closed, reading the master fails with
+     * EIO.  That is the terminal's end of data: EOF. */
+    if (err == EIO && t->kind == LC_TRANSPORT_READ_PIPE) {
+        on_eof(t);
+        return;
+    }
+    lc__transport_fatal(t, -err);
+}
+
+/* Write to a pipe or character device without letting a vanished reader
+ * raise SIGPIPE in the process: block SIGPIPE in this thread for the call
+ * and consume the one the write generated (it is thread-directed), unless
+ * one was already pending.  Sockets use MSG_NOSIGNAL instead (send(2)). */
+static ssize_t writev_nosigpipe(int fd, const struct iovec *iov, int iovcnt)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    ssize_t n = writev(fd, iov, iovcnt);
+    int err = errno;
+    if (n < 0 && err == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = err;
+    return n;
+}
+
+ssize_t lc__write_nosigpipe(lc_transport *t, const struct iovec *iov, int iovcnt)
+{
+    ssize_t n;
+    do {
+        if (t->flags & LC__T_IS_SOCKET) {
+            struct msghdr mh;
+            memset(&mh, 0, sizeof mh);
+            mh.msg_iov = (struct iovec *)iov;
+            mh.msg_iovlen = (size_t)iovcnt;
+            n = sendmsg(t->fd, &mh, MSG_NOSIGNAL);
+        } else {
+            n = writev_nosigpipe(t->fd, iov, iovcnt);
+        }
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
+int lc__stream_write_eof_now(lc_transport *t)
+{
+    t->flags &= ~LC__T_EOF_PENDING;
+    t->flags |= LC__T_EOF_SENT;
+    if (t->kind == LC_TRANSPORT_WRITE_PIPE) {
+        lc__transport_lost_soon(t, 0);
+        return 0;
+    }
+    /* ENOTCONN: the peer already reset the connection; the read side
+     * reports that. */
+    if (shutdown(t->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+        return -errno;
+    return 0;
+}
+
+void lc__stream_on_writable(lc_loop *loop, int fd, void *arg)
+{
+    (void)loop;
+    (void)fd;
+    lc_transport *t = arg;
+    struct iovec iov[LC__WRITEV_MAX];
+    int cnt = 0;
+    for (struct lc__wchunk *c = t->whead; c && cnt < LC__WRITEV_MAX; c = c->next) {
+        iov[cnt].iov_base = c->data + c->start;
+        iov[cnt].iov_len = c->end - c->start;
+        cnt++;
+    }
+    if (cnt > 0) {
+        ssize_t n = lc__write_nosigpipe(t, iov, cnt);
+        if (n == -EAGAIN || n == -EWOULDBLOCK)
+            return;
+        if (n < 0) {
+            lc__transport_fatal(t, (int)n);
+            return;
+        }
+        size_t left = (size_t)n;
+        t->wsize -= left;
+        while (left && t->whead) {
+            struct lc__wchunk *c = t->whead;
+            size_t avail = c->end - c->start;
+            if (left < avail) {
+                c->start += left;
+                break;
+            }
+            left -= avail;
+            t->whead = c->next;
+            if (t->whead == NULL)
+                t->wtail = NULL;
+            free(c);
+        }
+        lc__transport_maybe_resume(t);
+    }
+    if (t->wsize || (t->flags & LC__T_LOST_QUEUED))
+        return;
+    lc__transport_want_write(t, 0);
+    if (t->flags & LC__T_CLOSING) {
+        lc__transport_lost_soon(t, 0);
+    } else if (t->flags & LC__T_EOF_PENDING) {
+        int rc = lc__stream_write_eof_now(t);
+        if (rc < 0)
+            lc__transport_fatal(t, rc);
+    }
+}
+
+int lc_transport_writev(lc_transport *t, const struct iovec *iov, int iovcnt)
+{
+    if (t == NULL || iovcnt < 0 || (iovcnt > 0 && iov == NULL))
+        return LC_EINVAL;
+    if (t->kind != LC_TRANSPORT_STREAM && t->kind != LC_TRANSPORT_WRITE_PIPE)
+        return LC_EINVAL;
+    if (t->flags & (LC__T_CLOSING | LC__T_EOF_PENDING | LC__T_EOF_SENT))
+        return LC_ECLOSED;
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    if (total == 0)
+        return 0;
+    size_t sent = 0;
+    if (t->wsize == 0) {
+        int cnt = iovcnt < IOV_MAX ? iovcnt : IOV_MAX;
+        ssize_t n = lc__write_nosigpipe(t, iov, cnt);
+        if (n == -EAGAIN || n == -EWOULDBLOCK) {
+            n = 0;
+        } else if (n < 0) {
+            lc__transport_fatal(t, (int)n);
+            return (int)n;
+        }
+        sent = (size_t)n;
+    }
+    if (sent == total)
+        return 0;
+    /* Copy what the kernel did not take, in order. */
+    size_t skip = sent;
+    for (int i = 0; i < iovcnt; i++) {
+        size_t l = iov[i].iov_len;
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        int rc = lc__wqueue_push(t, (const unsigned char *)iov[i].iov_base + skip, l - skip,
+                                 NULL, 0, 0);
+        skip = 0;
+        if (rc < 0) {
+            lc__transport_fatal(t, rc);
+            return rc;
+        }
+    }
+    int rc = lc__transport_want_write(t, 1);
+    if (rc < 0) {
+        lc__transport_fatal(t, rc);
+        return rc;
+    }
+    lc__transport_maybe_pause(t);
+    return 0;
+}
+
+int lc_transport_write(lc_transport *t, const void *data, size_t len)
+{
+    if (len && data == NULL)
+        return LC_EINVAL;
+    struct iovec v = {(void *)data, len};
+    return lc_transport_writev(t, &v, 1);
+}
+
+int lc_transport_write_eof(lc_transport *t)
+{
+    if (t == NULL)
+        return LC_EINVAL;
+    if (t->kind == LC_TRANSPORT_WRITE_PIPE)
+        return lc_transport_close(t);
+    if (t->kind != LC_TRANSPORT_STREAM)
+        return LC_EINVAL;
+    if (t->flags & (LC__T_CLOSING | LC__T_EOF_PENDING | LC__T_EOF_SENT))
+        return 0;
+    if (t->wsize) {
+        t->flags |= LC__T_EOF_PENDING;
+        return 0;
+    }
+    int rc = lc__stream_write_eof_now(t);
+    if (rc < 0)
+        lc__transport_fatal(t, rc);
+    return rc;
+}
+
+int lc_transport_can_write_eof(const lc_transport *t)
+{
+    return t && (t->kind == LC_TRANSPORT_STREAM || t->kind == LC_TRANSPORT_WRITE_PIPE);
+}

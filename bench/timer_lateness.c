@@ -74,8 +74,17 @@ static int floor_run(struct lcb_late *l, char *why, size_t len)
     struct timespec ts = {(time_t)(l->delay_ns / 1000000000), (long)(l->delay_ns % 1000000000)};
     for (;;) {
         l->armed_at = lcb_now_ns();
-        if (syscall(SYS_epoll_pwait2, epfd, &ev, 1, &ts, NULL, (size_t)0) < 0 && errno == ENOSYS) {
-            snprintf(why, len, "epoll_pwait2: ENOSYS");
+        long rc;
+        struct timespec left = ts;
+        /* A signal ends the wait with EINTR; wait out the rest, as a loop
+         * would.  A return of 0 before the timeout is counted as early. */
+        while ((rc = syscall(SYS_epoll_pwait2, epfd, &ev, 1, &left, NULL, (size_t)0)) < 0 && errno == EINTR) {
+            int64_t rest = l->armed_at + l->delay_ns - lcb_now_ns();
+            left.tv_sec = rest > 0 ? (time_t)(rest / 1000000000) : 0;
+            left.tv_nsec = rest > 0 ? (long)(rest % 1000000000) : 0;
+        }
+        if (rc < 0) {
+            snprintf(why, len, "epoll_pwait2: %s", strerror(errno));
             close(epfd);
             return -1;
         }

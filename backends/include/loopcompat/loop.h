@@ -101,6 +101,18 @@ int lc_loop_close(lc_loop *loop);
 /* Free the loop's memory (closing it first if needed).  NULL is a no-op. */
 void lc_loop_free(lc_loop *loop);
 
+/* In a child made by fork(2), before using a loop inherited from the
+ * parent: give it kernel objects of its own so that nothing the child does
+ * reaches the parent's loop, and the other way round.  The backend's poller
+ * is re-created where it is shared with the parent (an epoll instance
+ * (epoll(7) Q&A) or an io_uring ring), the cross-thread wakeup and the
+ * signal channel are re-created (handlers are kept), and the parent's
+ * children are forgotten: they are not the child's to wait for
+ * (waitpid(2)) and are never signalled.  Fds registered with the loop stay
+ * registered.  Without this call an inherited epoll or io_uring loop shares
+ * its interest list with the parent's.  LC_ECLOSED on a closed loop. */
+int lc_loop_after_fork(lc_loop *loop);
+
 int lc_loop_is_running(const lc_loop *loop);
 int lc_loop_is_closed(const lc_loop *loop);
 const char *lc_loop_backend_name(const lc_loop *loop);

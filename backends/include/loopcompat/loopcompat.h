@@ -5,5 +5,6 @@
 #include "loopcompat/loop.h"
 #include "loopcompat/transport.h"
 #include "loopcompat/signals.h"
+#include "loopcompat/process.h"
 
 #endif

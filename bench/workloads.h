@@ -108,6 +108,16 @@ int lcb_wake_ack(struct lcb_wake *w, int tid);
 void lcb_wake_join(struct lcb_wake *w);
 typedef int (*lcb_wake_fn)(int nthreads, long per_thread, double *elapsed_ns, char *why, size_t len);
 
+/* ---- TCP ping-pong --------------------------------------------------------
+ * Both ends of one loopback TCP connection (TCP_NODELAY) in one loop: the
+ * client writes "PING\n", the server echoes what it reads, the client
+ * counts a round trip per 5 bytes back and writes again until `seconds`
+ * passed.  The adapter owns both fds (closes them). */
+#define LCB_PING "PING\n"
+#define LCB_PING_LEN 5
+typedef int (*lcb_pingpong_fn)(int cfd, int sfd, double seconds, long *round_trips, double *elapsed_ns,
+                               char *why, size_t len);
+
 /* ---- peer adapters ------------------------------------------------------ */
 
 /* Versions as the loaded library reports them; NULL if the wrong library
@@ -127,6 +137,8 @@ int lcb_event_late_precise(struct lcb_late *l, char *why, size_t len);
 int lcb_uv_soon(long total, int inflight, double *elapsed_ns, char *why, size_t len);
 int lcb_ev_soon(long total, int inflight, double *elapsed_ns, char *why, size_t len);
 int lcb_event_soon(long total, int inflight, double *elapsed_ns, char *why, size_t len);
+int lcb_uv_pingpong(int cfd, int sfd, double seconds, long *rts, double *elapsed_ns, char *why, size_t len);
+int lcb_event_pingpong(int cfd, int sfd, double seconds, long *rts, double *elapsed_ns, char *why, size_t len);
 int lcb_uv_wake(int nthreads, long per_thread, double *elapsed_ns, char *why, size_t len);
 int lcb_ev_wake(int nthreads, long per_thread, double *elapsed_ns, char *why, size_t len);
 int lcb_event_wake(int nthreads, long per_thread, double *elapsed_ns, char *why, size_t len);

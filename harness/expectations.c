@@ -2,15 +2,19 @@
 #include "expectations.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "result.h"
 
 #define FORMAT_NAME "loopcompat-expectations"
+/* The file is a few tens of KiB; anything this big is not one. */
+#define LC_EXPECTATIONS_MAX_BYTES (16 << 20)
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -214,6 +218,15 @@ int lc_expectations_validate(json_t *root, const char *path, char *err, size_t e
 int lc_expectations_load(lc_expectations *e, const char *path, char *err, size_t errlen)
 {
     memset(e, 0, sizeof *e);
+    /* json_load_file would report a directory or a runaway file as a
+     * syntax error at its end; say what is wrong instead. */
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return fail(err, errlen, "%s: is a directory", path);
+    if (st.st_size > LC_EXPECTATIONS_MAX_BYTES)
+        return fail(err, errlen, "%s: larger than %d MiB", path, LC_EXPECTATIONS_MAX_BYTES >> 20);
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {

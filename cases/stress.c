@@ -4,19 +4,23 @@
  *
  *   stress/watched-fds-10000    10 000 readable fds watched at once
  *   stress/timers-1000000       1 000 000 timers, each fires once, in order
+ *   stress/subprocesses-1000    1 000 children, 100 at a time, all reaped
  *   stress/signals-10000        10 000 kill(2)s to self, in batches
  *   stress/threadsafe-8x100000  8 threads x 100 000 call_soon_threadsafe */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "case_util.h"
+#include "loopcompat/process.h"
 #include "loopcompat/signals.h"
 
 static double ms_since(int64_t t0)
@@ -225,6 +229,90 @@ static void stress_timers(lc_case_ctx *ctx, lc_loop *loop)
                  TM_N, arm_ms, run_ms);
 }
 
+/* ---- stress/subprocesses-1000 ------------------------------------------ */
+
+#define SP_N 1000
+/* In flight at once: the pidfd watcher holds an fd per child, and select
+ * takes fds below FD_SETSIZE only. */
+#define SP_WAVE 100
+
+static const char *const sp_variants[] = {"pidfd", "sigchld", NULL};
+
+struct spx_state {
+    lc_loop *loop;
+    int exited, wrong, in_wave;
+};
+
+struct spx_child {
+    struct spx_state *st;
+    int want;
+};
+
+static void spx_exited(lc_process *p, int returncode, void *ud)
+{
+    (void)p;
+    struct spx_child *c = ud;
+    if (returncode != c->want)
+        c->st->wrong++;
+    c->st->exited++;
+    if (--c->st->in_wave == 0)
+        lc_loop_stop(c->st->loop);
+}
+
+static void stress_subprocesses(lc_case_ctx *ctx, lc_loop *loop)
+{
+    static const lc_process_callbacks cbs = {NULL, NULL, spx_exited};
+    const char *w = lc_loop_child_watcher_name(loop);
+    lc_case_evidence(ctx, "child_watcher", w ? w : "none");
+    struct spx_state st = {.loop = loop};
+    struct spx_child kids[SP_WAVE];
+    lc_process *ps[SP_WAVE];
+    int spawned = 0, rc = 0, guard = 0;
+    int64_t t0 = lc_time_ns();
+    while (spawned < SP_N && rc >= 0 && !guard) {
+        int n = 0;
+        for (; n < SP_WAVE && spawned < SP_N; n++, spawned++) {
+            char cmd[32];
+            kids[n].st = &st;
+            kids[n].want = spawned % 64;
+            snprintf(cmd, sizeof cmd, "exit %d", kids[n].want);
+            lc_spawn_options so = {.shell = cmd};
+            so.stdio[0] = so.stdio[1] = so.stdio[2] = LC_STDIO_DEVNULL;
+            rc = lc_spawn(loop, &so, &cbs, &kids[n], &ps[n]);
+            if (rc < 0)
+                break;
+            st.in_wave++;
+        }
+        if (rc >= 0)
+            rc = lc__case_run_guarded(loop, LC__MS(30000), &guard);
+        for (int i = 0; i < n; i++)
+            lc_process_close(ps[i]);
+    }
+    double ms = ms_since(t0);
+    if (rc == LC_ENOTSUP) {
+        lc_case_ref(ctx, "man:pidfd_open(2)");
+        lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: the %s child watcher is not available here",
+                            lc_case_variant(ctx) ? lc_case_variant(ctx) : "default");
+        return;
+    }
+    /* waitid(2) with WNOHANG: ECHILD once every child was reaped; a pid
+     * means one is still a zombie (or running). */
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int left = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
+    lc_case_measure_counter(ctx, "spawned", spawned, "process");
+    lc_case_measure_counter(ctx, "reaped", st.exited, "process");
+    lc_case_measure_counter(ctx, "in_flight_max", SP_WAVE, "process");
+    lc_case_measure_value(ctx, "elapsed", ms, "ms");
+    LC_REQUIRE(ctx, rc >= 0, "after %d children: %s (%s)", spawned, lc_strerror(rc), lc_errname(rc));
+    LC_REQUIRE(ctx, st.exited == SP_N, "%d of %d children reported their exit%s", st.exited, SP_N,
+               guard ? " before the 30 s guard" : "");
+    LC_REQUIRE(ctx, st.wrong == 0, "%d children reported the wrong returncode", st.wrong);
+    LC_REQUIRE(ctx, !left, "pid %d is still waitable: a child was not reaped", (int)si.si_pid);
+    lc_case_pass(ctx, "%d children, %d at a time: all reaped with their own exit codes, no zombie (%.0f ms)",
+                 SP_N, SP_WAVE, ms);
+}
+
 /* ---- stress/signals-10000 ---------------------------------------------- */
 
 #define SG_N 10000
@@ -385,6 +473,8 @@ const lc_case lc_cases_stress[] = {
      stress_watched_fds, LC_CASE_STRESS, NULL, 90},
     {"stress/timers-1000000", "1 000 000 timers fire once each, in deadline order, none early",
      stress_timers, LC_CASE_STRESS, NULL, 120},
+    {"stress/subprocesses-1000", "1 000 children, 100 at a time: all reaped with their exit codes, no zombie",
+     stress_subprocesses, LC_CASE_STRESS, sp_variants, 120},
     {"stress/signals-10000", "10 000 signals sent to self in batches: at least one handler run per batch",
      stress_signals, LC_CASE_STRESS, NULL, 90},
     {"stress/threadsafe-8x100000", "8 threads x 100 000 call_soon_threadsafe: every callback runs once",

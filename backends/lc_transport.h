@@ -110,7 +110,11 @@ int lc__server_new(lc_loop *loop, int unix_family, lc_protocol_factory factory, 
                    lc_server **out);
 /* Hand a bound socket to the server, listen on it, and accept from it. */
 int lc__server_add_listener(lc_server *srv, int fd, int backlog);
+/* Remember the socket file at path (bound by this server) to unlink it on
+ * close if it is still the same file. */
 void lc__server_set_unlink(lc_server *srv, const char *path);
+/* Undo lc__server_new: close the listeners added so far, free. */
+void lc__server_discard(lc_server *srv);
 /* Start a non-blocking SOCK_STREAM connect over the address list, tried
  * in order; addrs are copied. */
 int lc__connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n, int nodelay,

@@ -13,12 +13,14 @@
 #include "plan.h"
 #include "probe.h"
 #include "report_json.h"
+#include "run_outputs.h"
 #include "runner.h"
 #include "term.h"
 
 #define RUN_USAGE                                                                            \
     "loopcompat run [--backend LIST] [--case GLOB] [-j N] [--output FILE] "                 \
-    "[--timeout-multiplier X] [--expectations FILE] [--variants LIST] [--stress] [--quiet]"
+    "[--timeout-multiplier X] [--expectations FILE] [--variants LIST] [--stress] [--quiet] " \
+    "[--junit FILE] [--tap FILE] [--baseline REPORT]"
 
 int lc_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
@@ -97,6 +99,9 @@ int lc_cmd_run(int argc, char **argv)
         {"stress", no_argument, NULL, 's'},
         {"variants", required_argument, NULL, 'V'},
         {"quiet", no_argument, NULL, 'q'},
+        {"junit", required_argument, NULL, 'J'},
+        {"tap", required_argument, NULL, 'T'},
+        {"baseline", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
@@ -106,6 +111,7 @@ int lc_cmd_run(int argc, char **argv)
     int jobs = 0, quiet = 0, stress = 0, c, status = 2;
     double mult = 1;
     char problem[256];
+    lc_run_outputs outs = {NULL, NULL, NULL, NULL};
     if (!globs)
         return 2;
 
@@ -120,6 +126,9 @@ int lc_cmd_run(int argc, char **argv)
         case 's': stress = 1; break;
         case 'V': variants = optarg; break;
         case 'q': quiet = 1; break;
+        case 'J': outs.junit = optarg; break;
+        case 'T': outs.tap = optarg; break;
+        case 'B': outs.baseline = optarg; break;
         case 'j':
             if (parse_jobs(optarg, &jobs) < 0) {
                 free(globs);
@@ -144,7 +153,11 @@ int lc_cmd_run(int argc, char **argv)
                    "  --variants LIST         also run every case in these loop modes\n"
                    "                          (coarse-timeout: the millisecond wait call)\n"
                    "  --stress                also run the stress cases\n"
-                   "  --quiet                 no matrix, no progress: the summary only\n",
+                   "  --quiet                 no matrix, no progress: the summary only\n"
+                   "  --junit FILE            also write JUnit XML (one testsuite per backend)\n"
+                   "  --tap FILE              also write TAP version 14\n"
+                   "  --baseline REPORT       compare with REPORT (file or URL) as `loopcompat\n"
+                   "                          diff` does; exit 1 on a regression\n",
                    RUN_USAGE);
             free(globs);
             return 0;
@@ -183,6 +196,10 @@ int lc_cmd_run(int argc, char **argv)
         goto out;
     }
     if (lc_expectations_load(&exp, exp_path, err, sizeof err) < 0) {
+        fprintf(stderr, "loopcompat run: %s\n", err);
+        goto out;
+    }
+    if (lc_run_outputs_prepare(&outs, err, sizeof err) < 0) {
         fprintf(stderr, "loopcompat run: %s\n", err);
         goto out;
     }
@@ -235,7 +252,13 @@ int lc_cmd_run(int argc, char **argv)
     } else {
         status = unexpected ? 1 : 0;
     }
+    int ost = lc_run_outputs_finish(&outs, doc, output, stdout);
+    if (ost == 2)
+        status = 2;
+    else if (ost == 1 && status == 0)
+        status = 1;
 out:
+    lc_run_outputs_free(&outs);
     if (results)
         for (size_t i = 0; i < plan.n; i++)
             lc_result_clear(&results[i]);

@@ -108,7 +108,18 @@ static int add_platform(struct acc *a, const char *pid, const json_t *pl, char *
         json_object_set_new(have, "time_start", json_integer(t0));
     if (t1 > json_integer_value(json_object_get(have, "time_end")))
         json_object_set_new(have, "time_end", json_integer(t1));
-    json_array_extend(json_object_get(have, "sources"), json_object_get(pl, "sources"));
+    /* A source named twice (a report merged again into a matrix holding
+     * it) is listed once. */
+    json_t *sources = json_object_get(have, "sources");
+    size_t i, j;
+    json_t *s, *t;
+    json_array_foreach(json_object_get(pl, "sources"), i, s) {
+        int dup = 0;
+        json_array_foreach(sources, j, t)
+            dup |= json_equal(s, t);
+        if (!dup)
+            json_array_append(sources, s);
+    }
     json_object_set(have, "generator", json_object_get(pl, "generator"));
     json_object_update(json_object_get(have, "platform_limits"),
                        json_object_get(pl, "platform_limits"));

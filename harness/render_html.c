@@ -45,7 +45,8 @@ static const char css[] =
     "#filter{font-size:1em;padding:3px;width:24em}#shown{margin-left:1em;color:#555}"
     "ol.notes li{font-family:monospace}";
 
-/* Filtering: a row stays when its text contains every word typed. */
+/* Filtering: a row stays when its text contains every word typed; a link
+ * to index.html#filter=WORDS opens the page filtered. */
 static const char js[] =
     "(function(){"
     "var input=document.getElementById('filter'),shown=document.getElementById('shown');"
@@ -58,6 +59,8 @@ static const char js[] =
     "Array.prototype.forEach.call(document.querySelectorAll('#matrix tbody'),function(tb){"
     "tb.hidden=!tb.querySelector('tr.case:not([hidden])');});"
     "shown.textContent=n+' of '+rows.length+' rows shown';}"
+    "var h=location.hash;if(h.indexOf('#filter=')===0)"
+    "input.value=decodeURIComponent(h.slice(8));"
     "input.addEventListener('input',apply);apply();"
     "document.body.setAttribute('data-cells',"
     "String(document.querySelectorAll('#matrix td.cell').length));"

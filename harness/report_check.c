@@ -329,14 +329,33 @@ static int check_evidence(chk *c, const char *path, const json_t *r)
     }
     if (strcmp(json_string_value(json_object_get(r, "status")), "CRASH") != 0)
         return 0;
-    /* A crash names its signal: ^SIG[A-Z0-9]+$. */
-    const char *sig = json_string_value(json_object_get(ev, "signal"));
+    /* A crash names its signal (^SIG[A-Z0-9]+$) or the sanitizer that
+     * stopped the case ("...Sanitizer"). */
+    json_t *sigv = json_object_get(ev, "signal"), *sanv = json_object_get(ev, "sanitizer");
     lc__join_key(p, path, "evidence.signal");
-    if (!sig)
-        return lc__bad(c, p, "required for a CRASH (a string such as \"SIGSEGV\")");
-    if (strncmp(sig, "SIG", 3) != 0)
-        return lc__bad(c, p, "\"%.40s\" does not match ^SIG[A-Z0-9]+$", sig);
-    return lc__check_chars(c, p, sig + 3, signal_char, "^SIG[A-Z0-9]+$");
+    if (sigv) {
+        const char *sig = json_string_value(sigv);
+        if (!sig)
+            return lc__want_type(c, p, sigv, T_STR);
+        if (strncmp(sig, "SIG", 3) != 0)
+            return lc__bad(c, p, "\"%.40s\" does not match ^SIG[A-Z0-9]+$", sig);
+        if (lc__check_chars(c, p, sig + 3, signal_char, "^SIG[A-Z0-9]+$") != 0)
+            return -1;
+    }
+    if (sanv) {
+        const char *san = json_string_value(sanv);
+        size_t n = san ? strlen(san) : 0;
+        lc__join_key(p, path, "evidence.sanitizer");
+        if (!san)
+            return lc__want_type(c, p, sanv, T_STR);
+        if (n < 9 || strcmp(san + n - 9, "Sanitizer") != 0)
+            return lc__bad(c, p, "\"%.40s\" does not match Sanitizer$", san);
+    }
+    if (!sigv && !sanv) {
+        lc__join_key(p, path, "evidence.signal");
+        return lc__bad(c, p, "required for a CRASH (or evidence.sanitizer)");
+    }
+    return 0;
 }
 
 /* (platform, case, backend, variant) unique; keys go into a jansson

@@ -208,11 +208,21 @@ static void print_outcome(FILE *out, const json_t *o)
         fprintf(out, "%s (as expected)", str(o, "status"));
 }
 
-static void print_list(FILE *out, const json_t *diff, const char *key, const char *tag)
+/* New and vanished results can be many when one run was filtered: the text
+ * listing shows the first LIST_MAX of those (--json has them all). */
+#define LIST_MAX 20
+
+static void print_list(FILE *out, const json_t *diff, const char *key, const char *tag,
+                       size_t max)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(diff, key), i, e) {
+    json_t *list = json_object_get(diff, key);
+    json_array_foreach(list, i, e) {
+        if (i == max) {
+            fprintf(out, "%-11s ... and %zu more (see --json)\n", tag, json_array_size(list) - max);
+            break;
+        }
         json_t *a = json_object_get(e, "base"), *b = json_object_get(e, "new");
         fprintf(out, "%-11s ", tag);
         print_who(out, e);
@@ -237,11 +247,11 @@ void lc_diff_print(const json_t *diff, FILE *out)
             str(base, "platform"), (long long)json_integer_value(json_object_get(base, "results")),
             str(nw, "source"), str(nw, "platform"),
             (long long)json_integer_value(json_object_get(nw, "results")));
-    print_list(out, diff, "regressions", "REGRESSION");
-    print_list(out, diff, "fixes", "FIXED");
-    print_list(out, diff, "status_changes", "CHANGED");
-    print_list(out, diff, "new_results", "NEW");
-    print_list(out, diff, "vanished", "VANISHED");
+    print_list(out, diff, "regressions", "REGRESSION", (size_t)-1);
+    print_list(out, diff, "fixes", "FIXED", (size_t)-1);
+    print_list(out, diff, "status_changes", "CHANGED", (size_t)-1);
+    print_list(out, diff, "new_results", "NEW", LIST_MAX);
+    print_list(out, diff, "vanished", "VANISHED", LIST_MAX);
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(diff, "measurement_changes"), i, e) {

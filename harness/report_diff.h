@@ -17,7 +17,9 @@
 extern "C" {
 #endif
 
-#define LC_DIFF_DEFAULT_TOLERANCE_PCT 10.0
+/* Timer measurements on shared CI machines move by tens of percent from
+ * run to run; smaller changes are noise. */
+#define LC_DIFF_DEFAULT_TOLERANCE_PCT 25.0
 
 /* A "loopcompat-diff" document: {"format", "format_version", "base", "new",
  * "tolerance_pct", "regressions": [...], "fixes", "status_changes", "new_results",

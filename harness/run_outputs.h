@@ -1,0 +1,37 @@
+/* What `loopcompat run` writes besides its report: JUnit XML (--junit),
+ * TAP 14 (--tap), and the comparison with a baseline report (--baseline),
+ * the CI gate. */
+#ifndef LC_RUN_OUTPUTS_H
+#define LC_RUN_OUTPUTS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lc_run_outputs {
+    const char *junit;    /* path or NULL */
+    const char *tap;      /* path or NULL */
+    const char *baseline; /* path or URL, or NULL */
+    json_t *base;         /* the loaded baseline */
+} lc_run_outputs;
+
+/* Loads the baseline before the run, so a bad one fails in a second rather
+ * than after the run.  0, or -1 with a one-line message in err. */
+int lc_run_outputs_prepare(lc_run_outputs *o, char *err, size_t errlen);
+
+/* After the report is written: the JUnit and TAP files, then the baseline
+ * comparison printed to out.  Returns 0, 1 if the comparison found
+ * regressions, 2 if a file could not be written (message on stderr). */
+int lc_run_outputs_finish(lc_run_outputs *o, const json_t *report, const char *report_name,
+                          FILE *out);
+
+void lc_run_outputs_free(lc_run_outputs *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -66,7 +66,7 @@ if grep ':CONSOLE' "$W/chrome2.err"; then fail "console messages on the filtered
 grep -q "$UNSUP of $ROWS rows shown" "$W/dom-filtered.html" ||
     { grep -o '[0-9]* of [0-9]* rows shown' "$W/dom-filtered.html"; fail "filtering UNSUPPORTED"; }
 
-chrome "file://$W/site/index.html" --hide-scrollbars --window-size=1400,2000 \
+chrome "file://$W/site/index.html" --hide-scrollbars --window-size=1600,2000 \
     --screenshot="$W/matrix.png" > /dev/null 2> "$W/chrome3.err"
 [ "$(head -c 4 "$W/matrix.png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "no PNG screenshot"
 echo "screenshot: $W/matrix.png"

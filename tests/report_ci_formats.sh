@@ -2,7 +2,7 @@
 # JUnit and TAP from loopcompat: the JUnit files (every status, from
 # test_report_tools; and a real run's --junit) validate against junit.xsd,
 # the schema check rejects a broken file, and the real run's TAP has a plan
-# that matches its test points.
+# that matches its test points.  Then diff flags a doctored copy of the run.
 #
 #   report_ci_formats.sh LOOPCOMPAT JUNIT_XSD SAMPLES_DIR EXPECTATIONS WORKDIR
 # Exit 77 (skipped) when xmllint (libxml2-utils) is not installed.
@@ -34,4 +34,25 @@ N=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["results
 awk -v n="$N" '
     /^(ok|not ok) / { k++; num = ($1 == "ok") ? $2 : $3; if (num != k) bad = 1 }
     END { exit (k == n && !bad) ? 0 : 1 }' "$W/run.tap" || fail "TAP test points are not 1..$N in order"
-echo "ok: $N results in JUnit and TAP"
+# diff against a doctored copy of the real run: the first result that was
+# as expected becomes an unexpected FAIL, and diff says so with exit 1.
+python3 - "$W/run.json" "$W/doctored.json" > "$W/doctored.key" <<'PY' || fail "doctoring"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for r in doc["results"]:
+    if not r["unexpected"] and r["expected"] not in (None, "FAIL"):
+        r["status"], r["unexpected"], r["message"] = "FAIL", True, "doctored"
+        print("%s %s" % (r["backend"], r["case"]))
+        break
+else:
+    sys.exit("no result to doctor")
+json.dump(doc, open(sys.argv[2], "w"), indent=2)
+PY
+"$LC" diff "$W/run.json" "$W/doctored.json" > "$W/diff.out" 2>&1
+rc=$?
+cat "$W/diff.out"
+[ $rc -eq 1 ] || fail "diff with a doctored regression exited $rc, want 1"
+[ "$(grep -c '^REGRESSION ' "$W/diff.out")" -eq 1 ] || fail "want exactly one REGRESSION line"
+grep -q "^REGRESSION  $(cat "$W/doctored.key"): " "$W/diff.out" || fail "the regression is not the doctored result"
+"$LC" diff "$W/run.json" "$W/run.json" > /dev/null || fail "diff of a run with itself is not 0"
+echo "ok: $N results in JUnit and TAP; the doctored regression flagged"

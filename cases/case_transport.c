@@ -1,0 +1,190 @@
+#include "case_transport.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void rec_made(lc_transport *t)
+{
+    lc__rec *r = lc_transport_userdata(t);
+    if (r->made || r->lost)
+        r->order_ok = 0;
+    r->made++;
+    r->t = t;
+    if (r->stop_on_made)
+        lc_loop_stop(lc_transport_loop(t));
+}
+
+static void rec_data(lc_transport *t, const void *d, size_t n)
+{
+    lc__rec *r = lc_transport_userdata(t);
+    if (!r->made || r->eof || r->lost || n == 0)
+        r->order_ok = 0;
+    if (r->len + n > r->cap) {
+        size_t ncap = (r->len + n) * 2;
+        unsigned char *nd = realloc(r->data, ncap);
+        if (nd == NULL) {
+            r->order_ok = 0;
+            return;
+        }
+        r->data = nd;
+        r->cap = ncap;
+    }
+    memcpy(r->data + r->len, d, n);
+    r->len += n;
+    if (r->echo && lc_transport_write(t, d, n) < 0)
+        r->order_ok = 0;
+    if (r->stop_at && r->len >= r->stop_at)
+        lc_loop_stop(lc_transport_loop(t));
+}
+
+static int rec_eof(lc_transport *t)
+{
+    lc__rec *r = lc_transport_userdata(t);
+    if (!r->made || r->eof || r->lost)
+        r->order_ok = 0;
+    r->eof++;
+    if (r->eof_reply) {
+        if (lc_transport_write(t, r->eof_reply, strlen(r->eof_reply)) < 0)
+            r->order_ok = 0;
+        lc_transport_close(t);
+    }
+    if (r->stop_on_eof)
+        lc_loop_stop(lc_transport_loop(t));
+    return r->keep_open;
+}
+
+static void rec_lost(lc_transport *t, int err)
+{
+    lc__rec *r = lc_transport_userdata(t);
+    if (!r->made || r->lost)
+        r->order_ok = 0;
+    r->lost++;
+    r->lost_err = err;
+    r->t = NULL;
+    if (r->stop_on_lost)
+        lc_loop_stop(lc_transport_loop(t));
+}
+
+static void rec_pause(lc_transport *t)
+{
+    lc__rec *r = lc_transport_userdata(t);
+    r->paused++;
+    r->size_at_pause = lc_transport_get_write_buffer_size(t);
+    /* pause_writing runs inside write(): stop only a running loop (a stop
+     * before run would cut the next run short). */
+    if (lc_loop_is_running(lc_transport_loop(t)))
+        lc_loop_stop(lc_transport_loop(t));
+}
+
+static void rec_resume(lc_transport *t)
+{
+    lc__rec *r = lc_transport_userdata(t);
+    r->resumed++;
+    r->size_at_resume = lc_transport_get_write_buffer_size(t);
+}
+
+const lc_protocol lc__rec_protocol = {rec_made, rec_data, rec_eof, rec_lost, rec_pause, rec_resume};
+
+void lc__rec_init(lc__rec *r)
+{
+    memset(r, 0, sizeof *r);
+    r->order_ok = 1;
+}
+
+void lc__rec_free(lc__rec *r)
+{
+    free(r->data);
+    r->data = NULL;
+    r->len = r->cap = 0;
+}
+
+int lc__case_wait(lc_loop *loop, int64_t limit_ns)
+{
+    int fired = 0;
+    int rc = lc__case_run_guarded(loop, limit_ns, &fired);
+    return rc == 0 && !fired;
+}
+
+void lc__rec_finish(lc_loop *loop, lc__rec *r, int abort)
+{
+    if (r->t == NULL || r->lost)
+        return;
+    r->stop_on_lost = 1;
+    if (abort)
+        lc_transport_abort(r->t);
+    else
+        lc_transport_close(r->t);
+    lc__case_wait(loop, LC__MS(1000));
+}
+
+void lc__case_transport_error(lc_case_ctx *ctx, lc_loop *loop, int rc, const char *what)
+{
+    if (rc == LC_ENOTSUP)
+        lc__case_report_add_failure(ctx, loop, rc, what);
+    else
+        lc_case_fail(ctx, "%s failed: %s (%s)", what, lc_strerror(rc), lc_errname(rc));
+}
+
+void lc__pattern_fill(unsigned char *p, size_t n, size_t offset)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(((offset + i) * 2654435761u) >> 13);
+}
+
+size_t lc__pattern_check(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != (unsigned char)((i * 2654435761u) >> 13))
+            return i;
+    return n;
+}
+
+int lc__have_ipv6_loopback(void)
+{
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in6 a;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+void lc__conn_cb(lc_loop *loop, lc_transport *t, int err, void *ud)
+{
+    lc__conn *c = ud;
+    c->called++;
+    c->err = err;
+    c->t = t;
+    lc_loop_stop(loop);
+}
+
+int lc__srv_factory(lc_server *s, void *ud, const lc_protocol **proto, void **conn_ud)
+{
+    (void)s;
+    lc__srv *sv = ud;
+    if (sv->n == (int)(sizeof sv->conns / sizeof sv->conns[0])) {
+        sv->refused++;
+        return -1;
+    }
+    lc__rec *r = &sv->conns[sv->n++];
+    lc__rec_init(r);
+    r->echo = sv->echo;
+    r->keep_open = sv->keep_open;
+    r->eof_reply = sv->eof_reply;
+    *proto = &lc__rec_protocol;
+    *conn_ud = r;
+    return 0;
+}
+
+void lc__srv_free(lc__srv *s)
+{
+    for (int i = 0; i < s->n; i++)
+        lc__rec_free(&s->conns[i]);
+}

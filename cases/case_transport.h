@@ -1,0 +1,72 @@
+/* Helpers for the transport case areas (pipes, chardev PTYs, tcp, udp,
+ * unix): a protocol that records what the loop delivered, and waits with a
+ * deadline.  Internal to cases/. */
+#ifndef LC_CASE_TRANSPORT_H
+#define LC_CASE_TRANSPORT_H
+
+#include <stddef.h>
+
+#include "case_util.h"
+
+/* What a stream protocol saw, in order. */
+typedef struct lc__rec {
+    unsigned char *data;
+    size_t len, cap;
+    int made, eof, lost, lost_err;
+    int order_ok;          /* 0 once a callback came out of asyncio's order */
+    int keep_open;         /* eof_received's answer */
+    int echo;              /* write back what arrives */
+    const char *eof_reply; /* on EOF: write this, then close */
+    int paused, resumed;   /* pause_writing also stops the loop */
+    size_t size_at_pause, size_at_resume;
+    size_t stop_at;        /* stop the loop once this many bytes arrived */
+    int stop_on_eof, stop_on_lost, stop_on_made;
+    lc_transport *t;
+} lc__rec;
+
+extern const lc_protocol lc__rec_protocol;
+
+void lc__rec_init(lc__rec *r);
+void lc__rec_free(lc__rec *r);
+
+/* Run the loop until a callback stops it or limit_ns passes; returns 1 if
+ * it was stopped in time, 0 on the deadline (or if the run failed). */
+int lc__case_wait(lc_loop *loop, int64_t limit_ns);
+
+/* Close (or abort) r's transport if it is still open and run the loop
+ * until connection_lost arrived (at most 1 s). */
+void lc__rec_finish(lc_loop *loop, lc__rec *r, int abort);
+
+/* A constructor's error: UNSUPPORTED (with the loop's refusal evidence) for
+ * LC_ENOTSUP, FAIL otherwise. */
+void lc__case_transport_error(lc_case_ctx *ctx, lc_loop *loop, int rc, const char *what);
+
+/* A deterministic byte pattern, to check order and integrity. */
+void lc__pattern_fill(unsigned char *p, size_t n, size_t offset);
+/* Index of the first byte that differs from the pattern, or n. */
+size_t lc__pattern_check(const unsigned char *p, size_t n);
+
+/* 1 if an IPv6 loopback socket can be bound here. */
+int lc__have_ipv6_loopback(void);
+
+/* A client: the connect callback and the protocol share one user pointer
+ * (lc_tcp_connect's ud), so the recorder comes first. */
+typedef struct lc__conn {
+    lc__rec rec;
+    int called, err;
+    lc_transport *t;
+} lc__conn;
+/* Connect callback recording the result in an lc__conn; stops the loop. */
+void lc__conn_cb(lc_loop *loop, lc_transport *t, int err, void *ud);
+
+/* Server factory handing out the recorders of an lc__srv (echo or not). */
+typedef struct lc__srv {
+    lc__rec conns[4];
+    int n, refused;
+    int echo, keep_open, pause_reading;
+    const char *eof_reply;
+} lc__srv;
+int lc__srv_factory(lc_server *s, void *ud, const lc_protocol **proto, void **conn_ud);
+void lc__srv_free(lc__srv *s);
+
+#endif

@@ -49,6 +49,10 @@ struct lc_backend_ops {
     /* In a forked child: make the loop usable without disturbing the
      * parent's kernel objects.  NULL if nothing is needed. */
     int (*after_fork)(lc_loop *loop);
+    /* Wake a blocked poll from another thread, for a backend that does not
+     * watch the core's wakeup fd (a completion port posts a packet).  NULL:
+     * the core writes to its wakeup fd. */
+    void (*wakeup)(lc_loop *loop);
 };
 
 /* A registered fd. */

@@ -63,6 +63,10 @@ void lc__wakeup_close(lc_loop *loop)
 
 void lc__wakeup_signal(lc_loop *loop)
 {
+    if (loop->ops->wakeup) {
+        loop->ops->wakeup(loop);
+        return;
+    }
     if (loop->wake_wfd < 0)
         return;
 #ifdef __linux__

@@ -3,6 +3,11 @@
 
 #include <errno.h>
 #include <string.h>
+#ifdef _WIN32
+#include "compat_win.h" /* mingw's CRT has no strerrorname_np */
+#define strerrorname_np lc__win_errno_name
+#define strerror lc__win_strerror
+#endif
 
 static const struct {
     int code;

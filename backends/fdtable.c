@@ -4,9 +4,13 @@
 #include "lc_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include "compat_win.h" /* lc__win_fd_open; lc__set_nonblock/cloexec live there */
+#else
+#include <fcntl.h>
+#endif
 
 static int ensure_fd(lc_loop *loop, int fd)
 {
@@ -53,7 +57,11 @@ int lc__io_start(lc_loop *loop, int fd, unsigned ev, lc_io_cb cb, void *arg)
         lc__set_refusal(loop, NULL, 0, NULL);
         return LC_ENOTSUP;
     }
+#ifdef _WIN32
+    if (!lc__win_fd_open(fd))
+#else
     if (fcntl(fd, F_GETFD) < 0)
+#endif
         return LC_EBADF;
     if ((rc = ensure_fd(loop, fd)) < 0)
         return rc;
@@ -173,6 +181,7 @@ int lc__timeout_ms_ceil(int64_t timeout_ns)
     return ms > 86400000 ? 86400000 : (int)ms; /* asyncio caps a poll at 24 h */
 }
 
+#ifndef _WIN32
 int lc__set_nonblock(int fd, int on)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -190,3 +199,4 @@ int lc__set_cloexec(int fd, int on)
     fl = on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC;
     return fcntl(fd, F_SETFD, fl) < 0 ? -errno : 0;
 }
+#endif

@@ -6,6 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _WIN32
+/* Windows: the proactor is asyncio's default loop since 3.8
+ * (asyncio-platforms), Winsock select the alternative. */
+extern const struct lc_backend_ops lc__backend_iocp;
+extern const struct lc_backend_ops lc__backend_winselect;
+
+static const struct lc_backend_ops *const backends[] = {
+    &lc__backend_iocp,
+    &lc__backend_winselect,
+};
+
+#define NBACKENDS (sizeof backends / sizeof backends[0])
+
+static const char *const names[NBACKENDS] = {
+    "iocp",
+    "winselect",
+};
+#else
 extern const struct lc_backend_ops lc__backend_epoll;
 extern const struct lc_backend_ops lc__backend_io_uring;
 extern const struct lc_backend_ops lc__backend_poll;
@@ -26,6 +44,7 @@ static const char *const names[NBACKENDS] = {
     "select",
     "io_uring",
 };
+#endif
 
 size_t lc_backend_list(const char *const **out)
 {

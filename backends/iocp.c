@@ -1,0 +1,158 @@
+/* iocp backend: an I/O completion port, asyncio's ProactorEventLoop.
+ *
+ * A proactor performs I/O instead of reporting readiness, so the table has
+ * no watch op: add_reader/add_writer return LC_ENOTSUP, as asyncio-platforms
+ * documents for ProactorEventLoop ("add_reader() and add_writer() are not
+ * supported").  Overlapped operations are submitted by their users with an
+ * lc__iocp_op; poll waits in GetQueuedCompletionStatusEx
+ * (https://learn.microsoft.com/en-us/windows/win32/fileio/getqueuedcompletionstatusex-func)
+ * whose timeout is in milliseconds, rounded up here as asyncio's
+ * IocpProactor does (math.ceil(timeout * 1e3), windows_events.py).  Each
+ * completion's callback is queued with call_soon, so it runs in the next
+ * iteration like a proactor future's done-callbacks.  Another thread wakes
+ * the wait with PostQueuedCompletionStatus and no OVERLAPPED. */
+#include "compat_win.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Completions taken per wait (asyncio takes one at a time; a batch saves
+ * system calls and keeps order within the batch). */
+#define IOCP_BATCH 64
+
+struct lc__iocp {
+    HANDLE port;
+};
+
+static int64_t iocp_granularity(unsigned flags)
+{
+    (void)flags;
+    return 1000000; /* dwMilliseconds */
+}
+
+static int iocp_probe(lc_probe *why)
+{
+    HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    if (p == NULL) {
+        int rc = lc__win_err(GetLastError());
+        why->available = 0;
+        why->reason = LC_REASON_PROBE_FAILED;
+        why->sys_errno = -rc;
+        snprintf(why->message, sizeof why->message, "CreateIoCompletionPort failed: %s",
+                 lc_errname(rc));
+        return 0;
+    }
+    CloseHandle(p);
+    why->available = 1;
+    return 0;
+}
+
+static int iocp_init(lc_loop *loop)
+{
+    int rc = lc__win_startup(); /* the sockets its users submit on */
+    if (rc < 0)
+        return rc;
+    struct lc__iocp *b = calloc(1, sizeof *b);
+    if (b == NULL) {
+        lc__win_cleanup();
+        return LC_ENOMEM;
+    }
+    /* One thread runs the loop: a concurrency of 1 (CreateIoCompletionPort,
+     * NumberOfConcurrentThreads). */
+    b->port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+    if (b->port == NULL) {
+        rc = lc__win_err(GetLastError());
+        free(b);
+        lc__win_cleanup();
+        return rc;
+    }
+    loop->backend = b;
+    return 0;
+}
+
+static void iocp_destroy(lc_loop *loop)
+{
+    struct lc__iocp *b = loop->backend;
+    if (b == NULL)
+        return;
+    loop->backend = NULL;
+    CloseHandle(b->port);
+    free(b);
+    lc__win_cleanup();
+}
+
+static int iocp_check_fd(lc_loop *loop, int fd)
+{
+    (void)fd;
+    lc__set_refusal(loop, NULL, 0, "https://docs.python.org/3/library/asyncio-platforms.html#windows");
+    return LC_ENOTSUP;
+}
+
+static void run_done(lc_loop *loop, void *arg)
+{
+    struct lc__iocp_op *op = arg;
+    op->done(loop, op, op->bytes, op->err);
+}
+
+static int iocp_poll(lc_loop *loop, int64_t timeout_ns)
+{
+    struct lc__iocp *b = loop->backend;
+    OVERLAPPED_ENTRY ents[IOCP_BATCH];
+    ULONG n = 0;
+    DWORD ms = timeout_ns < 0 ? INFINITE : (DWORD)lc__timeout_ms_ceil(timeout_ns);
+    if (!GetQueuedCompletionStatusEx(b->port, ents, IOCP_BATCH, &n, ms, FALSE)) {
+        DWORD err = GetLastError();
+        return err == WAIT_TIMEOUT ? 0 : lc__win_err(err);
+    }
+    for (ULONG i = 0; i < n; i++) {
+        if (ents[i].lpOverlapped == NULL)
+            continue; /* a wakeup packet: the core drains its queue next */
+        struct lc__iocp_op *op = (struct lc__iocp_op *)ents[i].lpOverlapped;
+        op->bytes = ents[i].dwNumberOfBytesTransferred;
+        op->err = 0;
+        /* The entry carries an NTSTATUS; GetOverlappedResult turns a failed
+         * one into the Win32 error the operation ended with. */
+        if (op->ov.Internal != 0) {
+            DWORD bytes = 0;
+            if (!GetOverlappedResult(op->handle, &op->ov, &bytes, FALSE))
+                op->err = lc__win_err(GetLastError());
+        }
+        if (lc_call_soon(loop, run_done, op) < 0)
+            run_done(loop, op); /* out of memory: deliver now rather than lose it */
+    }
+    return 0;
+}
+
+static void iocp_wakeup(lc_loop *loop)
+{
+    struct lc__iocp *b = loop->backend;
+    if (b != NULL)
+        PostQueuedCompletionStatus(b->port, 0, 0, NULL);
+}
+
+int lc__iocp_associate(lc_loop *loop, HANDLE h)
+{
+    int rc = lc__check_open(loop);
+    if (rc < 0)
+        return rc;
+    if (loop->ops->poll != iocp_poll)
+        return LC_ENOTSUP;
+    struct lc__iocp *b = loop->backend;
+    if (CreateIoCompletionPort(h, b->port, 0, 0) == NULL)
+        return lc__win_err(GetLastError());
+    return 0;
+}
+
+const struct lc_backend_ops lc__backend_iocp = {
+    .name = "iocp",
+    .features = LC_FEAT_COMPLETION,
+    .granularity = iocp_granularity,
+    .probe = iocp_probe,
+    .init = iocp_init,
+    .destroy = iocp_destroy,
+    .check_fd = iocp_check_fd,
+    .watch = NULL,
+    .poll = iocp_poll,
+    .after_fork = NULL,
+    .wakeup = iocp_wakeup,
+};

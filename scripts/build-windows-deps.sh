@@ -1,0 +1,104 @@
+#!/bin/sh
+# Build the libraries the Windows build links (jansson; Check for the test
+# suites) with the mingw-w64 cross compiler, from Debian's own source
+# packages: `apt-get source` through a temporary sources list holding one
+# deb-src entry for this release.  Nothing is fetched from anywhere else,
+# and the system's apt configuration is left untouched.
+#
+#   scripts/build-windows-deps.sh [BUILD_DIR]      (default: build-win)
+#
+# Installs into BUILD_DIR/deps (include/, lib/, lib/pkgconfig/); pass that
+# prefix to CMake as -DLC_WIN_DEPS=...  A second run reuses what is there.
+#
+# libcurl is not built: the Windows build leaves out the report tools'
+# upload (publish) command, which is the only user of HTTP.
+set -eu
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build-win}
+case $build in /*) ;; *) build=$here/$build ;; esac
+prefix=$build/deps
+work=$build/deps-src
+toolchain=$here/cmake/mingw-w64-x86_64.cmake
+jobs=$(nproc 2>/dev/null || echo 2)
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || {
+        echo "build-windows-deps: $1 not found (install $2)" >&2
+        exit 2
+    }
+}
+need x86_64-w64-mingw32-gcc-posix gcc-mingw-w64-x86-64
+need cmake cmake
+need apt-get apt
+need dpkg-source dpkg-dev
+
+mkdir -p "$prefix" "$work"
+
+# --- a private apt state with the deb-src entry -------------------------
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+[ -n "$codename" ] || { echo "build-windows-deps: no VERSION_CODENAME in /etc/os-release" >&2; exit 2; }
+mirror=${LC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+apt_dir=$work/apt
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+echo "deb-src $mirror $codename main" >"$apt_dir/sources.list"
+set -- -o Dir::Etc::SourceList="$apt_dir/sources.list" \
+    -o Dir::Etc::SourceParts=/dev/null \
+    -o Dir::State::Lists="$apt_dir/lists" \
+    -o Dir::Cache="$apt_dir/cache" \
+    -o APT::Sandbox::User=root
+
+fetch() { # fetch PACKAGE APT-OPTIONS...: unpack its Debian source into $work/PACKAGE-*/
+    pkg=$1
+    shift
+    if ls -d "$work/$pkg"-[0-9]*/ >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ ! -f "$apt_dir/lists/.updated" ]; then
+        apt-get "$@" -q update >/dev/null
+        touch "$apt_dir/lists/.updated"
+    fi
+    (cd "$work" && apt-get "$@" -q source "$pkg" >/dev/null)
+}
+
+cmake_dep() { # cmake_dep SRCDIR NAME [cmake args...]
+    src=$1 name=$2
+    shift 2
+    cmake -S "$src" -B "$work/build-$name" -G "Unix Makefiles" \
+        -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF "$@" >"$work/$name-configure.log" 2>&1 ||
+        { tail -20 "$work/$name-configure.log" >&2; exit 1; }
+    cmake --build "$work/build-$name" -j"$jobs" >"$work/$name-build.log" 2>&1 ||
+        { tail -20 "$work/$name-build.log" >&2; exit 1; }
+    cmake --install "$work/build-$name" >"$work/$name-install.log" 2>&1 ||
+        { tail -20 "$work/$name-install.log" >&2; exit 1; }
+}
+
+# --- jansson --------------------------------------------------------------
+if [ ! -f "$prefix/lib/pkgconfig/jansson.pc" ]; then
+    fetch jansson "$@"
+    src=$(ls -d "$work"/jansson-[0-9]*/ | head -1)
+    cmake_dep "$src" jansson -DJANSSON_BUILD_DOCS=OFF -DJANSSON_EXAMPLES=OFF \
+        -DJANSSON_WITHOUT_TESTS=ON -DJANSSON_BUILD_SHARED_LIBS=OFF
+fi
+echo "jansson: $(sed -n 's/^Version: //p' "$prefix/lib/pkgconfig/jansson.pc")"
+
+# --- Check ----------------------------------------------------------------
+# Check runs without fork() on Windows (CK_FORK=no is its only mode there).
+if [ ! -f "$prefix/lib/pkgconfig/check.pc" ]; then
+    fetch check "$@"
+    src=$(ls -d "$work"/check-[0-9]*/ | head -1)
+    cmake_dep "$src" check -DCHECK_ENABLE_TESTS=OFF -DENABLE_MEMORY_LEAKING_TESTS=OFF \
+        -DCHECK_ENABLE_SUBUNIT=OFF -DHAVE_SUBUNIT=OFF
+    # Check's CMake build writes the autotools library name (check_pic) into
+    # check.pc but installs libcheck.a; and the DLL it also builds would make
+    # the test programs depend on a DLL next to them.
+    sed -i 's/-lcheck_pic/-lcheck/' "$prefix/lib/pkgconfig/check.pc"
+    # Without librt Check compiles its own clock_gettime, which on Windows
+    # always returns 0; linked first, it would stop every clock in the test
+    # programs.  winpthreads has a real one (QueryPerformanceCounter).
+    x86_64-w64-mingw32-ar d "$prefix/lib/libcheck.a" clock_gettime.c.obj
+    rm -f "$prefix/lib/libcheck.dll.a" "$prefix/bin/libcheck.dll"
+fi
+echo "check: $(sed -n 's/^Version: //p' "$prefix/lib/pkgconfig/check.pc")"
+echo "prefix: $prefix"

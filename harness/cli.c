@@ -8,11 +8,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_args.h"
 #include "commands.h"
 #include "expectations.h"
+#include "journal.h"
 #include "plan.h"
 #include "probe.h"
 #include "report_json.h"
+#include "report_load.h"
 #include "run_outputs.h"
 #include "runner.h"
 #include "term.h"
@@ -20,7 +23,7 @@
 #define RUN_USAGE                                                                            \
     "loopcompat run [--backend LIST] [--case GLOB] [-j N] [--output FILE] "                 \
     "[--timeout-multiplier X] [--expectations FILE] [--variants LIST] [--stress] [--quiet] " \
-    "[--junit FILE] [--tap FILE] [--baseline REPORT]"
+    "[--junit FILE] [--tap FILE] [--baseline REPORT] [--resume]"
 
 int lc_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
@@ -49,6 +52,7 @@ typedef struct run_state {
     const lc_expectations *exp;
     json_t *run_info;
     int progress;
+    lc_journal *journal;
 } run_state;
 
 static void on_start(const lc_plan *plan, size_t index, size_t n_started, void *arg)
@@ -63,6 +67,8 @@ static void on_result(const lc_plan *plan, size_t index, lc_result *r, void *arg
     run_state *st = arg;
     const lc_plan_item *it = &plan->items[index];
     lc_expectations_classify(st->exp, it->c->id, it->backend, st->run_info, r);
+    /* On disk before the next result is taken: a kill loses nothing done. */
+    lc_journal_append(st->journal, it, r);
 }
 
 static int parse_jobs(const char *s, int *out)
@@ -87,7 +93,7 @@ static int parse_multiplier(const char *s, double *out)
     return 0;
 }
 
-int lc_cmd_run(int argc, char **argv)
+int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
 {
     static const struct option longopts[] = {
         {"backend", required_argument, NULL, 'b'},
@@ -102,45 +108,45 @@ int lc_cmd_run(int argc, char **argv)
         {"junit", required_argument, NULL, 'J'},
         {"tap", required_argument, NULL, 'T'},
         {"baseline", required_argument, NULL, 'B'},
+        {"resume", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char *backends = NULL, *output = NULL, *exp_path = NULL, *variants = NULL;
-    const char **globs = calloc((size_t)argc + 1, sizeof *globs);
-    size_t nglobs = 0;
-    int jobs = 0, quiet = 0, stress = 0, c, status = 2;
-    double mult = 1;
+    int c;
     char problem[256];
-    lc_run_outputs outs = {NULL, NULL, NULL, NULL};
-    if (!globs)
+    memset(a, 0, sizeof *a);
+    a->timeout_multiplier = 1;
+    a->globs = calloc((size_t)argc + 1, sizeof *a->globs);
+    if (!a->globs) {
+        fprintf(stderr, "loopcompat run: out of memory\n");
         return 2;
+    }
 
-    optind = 1;
+    /* 0, not 1: glibc then resets all its state, including a half-read
+     * "-xyz" cluster left by an earlier call (getopt(3)). */
+    optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":j:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'b': backends = optarg; break;
-        case 'c': globs[nglobs++] = optarg; break;
-        case 'o': output = optarg; break;
-        case 'e': exp_path = optarg; break;
-        case 's': stress = 1; break;
-        case 'V': variants = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'J': outs.junit = optarg; break;
-        case 'T': outs.tap = optarg; break;
-        case 'B': outs.baseline = optarg; break;
+        case 'b': a->backends = optarg; break;
+        case 'c': a->globs[a->nglobs++] = optarg; break;
+        case 'o': a->output = optarg; break;
+        case 'e': a->expectations = optarg; break;
+        case 's': a->stress = 1; break;
+        case 'V': a->variants = optarg; break;
+        case 'q': a->quiet = 1; break;
+        case 'J': a->junit = optarg; break;
+        case 'T': a->tap = optarg; break;
+        case 'B': a->baseline = optarg; break;
+        case 'R': a->resume = 1; break;
         case 'j':
-            if (parse_jobs(optarg, &jobs) < 0) {
-                free(globs);
+            if (parse_jobs(optarg, &a->jobs) < 0)
                 return lc_cli_usage_error("run", RUN_USAGE, "-j: '%s' is not a number of jobs (1..4096)", optarg);
-            }
             break;
         case 't':
-            if (parse_multiplier(optarg, &mult) < 0) {
-                free(globs);
+            if (parse_multiplier(optarg, &a->timeout_multiplier) < 0)
                 return lc_cli_usage_error("run", RUN_USAGE,
                                           "--timeout-multiplier: '%s' is not a positive number", optarg);
-            }
             break;
         case 'h':
             printf("usage: %s\n\n"
@@ -157,21 +163,81 @@ int lc_cmd_run(int argc, char **argv)
                    "  --junit FILE            also write JUnit XML (one testsuite per backend)\n"
                    "  --tap FILE              also write TAP version 14\n"
                    "  --baseline REPORT       compare with REPORT (file or URL) as `loopcompat\n"
-                   "                          diff` does; exit 1 on a regression\n",
+                   "                          diff` does; exit 1 on a regression\n"
+                   "  --resume                finish an interrupted run from FILE.journal: keep\n"
+                   "                          its results, run the rest (same options as before)\n"
+                   "\nResults are appended to FILE.journal as they complete (fsync'd), so a\n"
+                   "killed run loses none: `loopcompat validate FILE.journal` reads it as an\n"
+                   "incomplete report.  The report replaces FILE by rename at the end.\n",
                    RUN_USAGE);
-            free(globs);
             return 0;
         default:
             lc_cli_getopt_problem(c, optopt, argv, optind, problem, sizeof problem);
-            free(globs);
             return lc_cli_usage_error("run", RUN_USAGE, "%s", problem);
         }
     }
-    if (optind < argc) {
-        free(globs);
+    if (optind < argc)
         return lc_cli_usage_error("run", RUN_USAGE, "unexpected argument '%s'", argv[optind]);
-    }
+    return LC_ARGS_CONTINUE;
+}
 
+void lc_run_args_free(lc_run_args *a)
+{
+    free(a->globs);
+    a->globs = NULL;
+}
+
+/* --resume: the journal's results, restored into results; the run's start
+ * time is the interrupted run's.  0, or -1 with the message printed. */
+static int resume_from_journal(const char *output, const lc_plan *plan, json_t *run_info,
+                               lc_result *results, lc_report_info *info, long *restored)
+{
+    char err[1024];
+    char *jpath = lc_journal_path(output);
+    if (!jpath) {
+        fprintf(stderr, "loopcompat run: out of memory\n");
+        return -1;
+    }
+    lc_doc_kind kind;
+    json_t *old = lc_doc_load(jpath, LC_DOC_REPORT, &kind, err, sizeof err);
+    free(jpath);
+    if (!old) {
+        fprintf(stderr, "loopcompat run: --resume: %s\n", err);
+        return -1;
+    }
+    const char *was = json_string_value(json_object_get(json_object_get(old, "run_info"), "platform_id"));
+    const char *now = json_string_value(json_object_get(run_info, "platform_id"));
+    if (!was || !now || strcmp(was, now) != 0) {
+        fprintf(stderr, "loopcompat run: --resume: the journal is from platform %s, this is %s\n",
+                was ? was : "(none)", now ? now : "(none)");
+        json_decref(old);
+        return -1;
+    }
+    *restored = lc_journal_restore(old, plan, results, err, sizeof err);
+    if (*restored < 0) {
+        fprintf(stderr, "loopcompat run: --resume: %s\n", err);
+        json_decref(old);
+        return -1;
+    }
+    info->time_start_ms = json_integer_value(json_object_get(old, "time_start"));
+    json_decref(old);
+    return 0;
+}
+
+int lc_cmd_run(int argc, char **argv)
+{
+    lc_run_args a;
+    int status = lc_run_parse_args(argc, argv, &a);
+    if (status != LC_ARGS_CONTINUE) {
+        lc_run_args_free(&a);
+        return status;
+    }
+    status = 2;
+    const char *backends = a.backends, *output = a.output, *exp_path = a.expectations,
+               *variants = a.variants;
+    lc_run_outputs outs = {a.junit, a.tap, a.baseline, NULL};
+    lc_journal journal = {-1, NULL, 0, 0};
+    int keep_journal = 1;
     char err[1024];
     lc_plan plan;
     lc_plan_init(&plan);
@@ -203,7 +269,7 @@ int lc_cmd_run(int argc, char **argv)
         fprintf(stderr, "loopcompat run: %s\n", err);
         goto out;
     }
-    lc_plan_filter filter = {backends, nglobs ? globs : NULL, stress, variants};
+    lc_plan_filter filter = {backends, a.nglobs ? a.globs : NULL, a.stress, variants};
     if (lc_plan_build(&plan, NULL, 0, &filter, err, sizeof err) < 0) {
         fprintf(stderr, "loopcompat run: %s\n", err);
         goto out;
@@ -218,9 +284,31 @@ int lc_cmd_run(int argc, char **argv)
     }
     /* Backends the user did not select are still declared: the report says
      * what this host has, the results say what ran. */
-    run_state st = {&exp, run_info, !quiet};
-    lc_runner_opts ro = {jobs, mult, on_start, on_result, &st};
+    run_state st = {&exp, run_info, !a.quiet, &journal};
+    lc_runner_opts ro = {a.jobs, a.timeout_multiplier, on_start, on_result, &st};
     lc_report_info info = {run_info, bk, limits, lc_report_now_ms(), 0, 0};
+
+    char default_path[512];
+    if (!output) {
+        lc_report_default_path(run_info, default_path, sizeof default_path);
+        output = default_path;
+    }
+    /* The journal is made (or reopened) before anything runs: an
+     * unwritable or full destination fails now, not after the run. */
+    if (a.resume) {
+        long restored = 0;
+        if (lc_journal_reopen(&journal, output, err, sizeof err) < 0) {
+            fprintf(stderr, "loopcompat run: --resume: %s\n", err);
+            goto out;
+        }
+        if (resume_from_journal(output, &plan, run_info, results, &info, &restored) < 0)
+            goto out;
+        printf("resuming: %ld of %zu results from %s%s\n", restored, plan.n, output,
+               LC_JOURNAL_SUFFIX);
+    } else if (lc_journal_create(&journal, output, &info, err, sizeof err) < 0) {
+        fprintf(stderr, "loopcompat run: %s\n", err);
+        goto out;
+    }
     int rc = lc_runner_run(&plan, &ro, results);
     lc_term_progress_clear();
     if (rc < 0) {
@@ -229,15 +317,14 @@ int lc_cmd_run(int argc, char **argv)
     }
     info.time_end_ms = lc_report_now_ms();
     info.incomplete = rc == LC_RUNNER_INTERRUPTED;
-
-    char default_path[512];
-    if (!output) {
-        lc_report_default_path(run_info, default_path, sizeof default_path);
-        output = default_path;
+    if (journal.error) {
+        fprintf(stderr, "loopcompat run: %s: cannot append to the journal: %s; the report is "
+                        "not written\n", journal.path, strerror(journal.error));
+        goto out;
     }
     doc = lc_report_build(&info, &plan, results);
     int colour = lc_term_use_colour(stdout);
-    if (!quiet)
+    if (!a.quiet)
         lc_term_matrix(stdout, &plan, results, bk, colour);
     lc_term_unexpected(stdout, &plan, results, colour);
     size_t unexpected = lc_term_summary(stdout, &plan, results);
@@ -247,9 +334,12 @@ int lc_cmd_run(int argc, char **argv)
     }
     printf("report: %s\n", output);
     if (info.incomplete) {
-        fprintf(stderr, "loopcompat run: interrupted; the report is marked incomplete\n");
+        fprintf(stderr, "loopcompat run: interrupted; the report is marked incomplete (finish "
+                        "the run with --resume)\n");
         status = 130;
     } else {
+        /* The report is in place: the journal has served. */
+        keep_journal = 0;
         status = unexpected ? 1 : 0;
     }
     int ost = lc_run_outputs_finish(&outs, doc, output, stdout);
@@ -258,6 +348,7 @@ int lc_cmd_run(int argc, char **argv)
     else if (ost == 1 && status == 0)
         status = 1;
 out:
+    lc_journal_close(&journal, !keep_journal);
     lc_run_outputs_free(&outs);
     if (results)
         for (size_t i = 0; i < plan.n; i++)
@@ -269,6 +360,6 @@ out:
     json_decref(limits);
     lc_expectations_free(&exp);
     lc_plan_free(&plan);
-    free(globs);
+    lc_run_args_free(&a);
     return status;
 }

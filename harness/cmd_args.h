@@ -45,6 +45,19 @@ typedef struct lc_publish_args {
 /* Fills in the defaults first. */
 int lc_publish_parse_args(int argc, char **argv, lc_publish_args *a);
 
+/* run.  globs is allocated (argc + 1 entries): free with lc_run_args_free,
+ * whatever the parser returned. */
+typedef struct lc_run_args {
+    const char *backends, *output, *expectations, *variants;
+    const char **globs;
+    size_t nglobs;
+    int jobs, quiet, stress, resume;
+    double timeout_multiplier;
+    const char *junit, *tap, *baseline;
+} lc_run_args;
+int lc_run_parse_args(int argc, char **argv, lc_run_args *a);
+void lc_run_args_free(lc_run_args *a);
+
 /* list and info: --help, and --json where allow_json. */
 int lc_simple_parse_args(int argc, char **argv, const char *cmd, const char *usage,
                          int allow_json, int *json_out, int *help_out);

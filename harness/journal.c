@@ -1,0 +1,401 @@
+/* The run journal: JSON lines, one fsync'd record per completed result. */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loopcompat/loop.h"
+#include "result.h"
+
+#ifndef LC_REVISION
+#define LC_REVISION "unknown"
+#endif
+
+char *lc_journal_path(const char *report_path)
+{
+    size_t n = strlen(report_path);
+    char *p = malloc(n + sizeof LC_JOURNAL_SUFFIX);
+    if (p) {
+        memcpy(p, report_path, n);
+        memcpy(p + n, LC_JOURNAL_SUFFIX, sizeof LC_JOURNAL_SUFFIX);
+    }
+    return p;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* fsync(2) NOTES: syncing a file does not sync its directory entry. */
+static void sync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+/* flock(2): held for as long as a run writes the journal, so that a
+ * --resume cannot append to one a live run (perhaps only its terminal
+ * killed) is still writing. */
+static int lock_journal(lc_journal *j, char *err, size_t errlen)
+{
+    if (flock(j->fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    int e = errno;
+    if (e == EWOULDBLOCK)
+        snprintf(err, errlen, "%s: another loopcompat run is still writing this journal",
+                 j->path);
+    else
+        snprintf(err, errlen, "%s: cannot lock the journal: %s", j->path, strerror(e));
+    return -e;
+}
+
+/* One line: the compact JSON (which never holds a raw newline) and '\n'. */
+static int write_line(int fd, const json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT);
+    if (!text)
+        return -ENOMEM;
+    size_t n = strlen(text);
+    char *line = realloc(text, n + 2);
+    if (!line) {
+        free(text);
+        return -ENOMEM;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    /* One write with O_APPEND: a record is never interleaved, and a crash
+     * tears at most the last one. */
+    int rc = write_all(fd, line, n + 1);
+    free(line);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    return rc;
+}
+
+int lc_journal_create(lc_journal *j, const char *report_path, const lc_report_info *info,
+                      char *err, size_t errlen)
+{
+    memset(j, 0, sizeof *j);
+    j->fd = -1;
+    j->path = lc_journal_path(report_path);
+    if (!j->path) {
+        snprintf(err, errlen, "%s: out of memory", report_path);
+        return -ENOMEM;
+    }
+    /* Like the report, the journal may go to a directory not made yet
+     * (reports/ by default): create one level. */
+    char *copy = strdup(j->path);
+    if (copy) {
+        const char *dir = dirname(copy);
+        if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+            int e = errno;
+            snprintf(err, errlen, "%s: cannot create directory %s: %s", report_path, dir,
+                     strerror(e));
+            free(copy);
+            lc_journal_close(j, 0);
+            return -e;
+        }
+        free(copy);
+    }
+    j->fd = open(j->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
+    if (j->fd < 0) {
+        int e = errno;
+        if (e == EEXIST)
+            snprintf(err, errlen,
+                     "%s: an interrupted run left this journal: finish that run with --resume, "
+                     "or remove the file",
+                     j->path);
+        else
+            snprintf(err, errlen, "%s: cannot create the journal: %s", j->path, strerror(e));
+        lc_journal_close(j, 0);
+        return -e;
+    }
+    int lrc = lock_journal(j, err, errlen);
+    if (lrc < 0) {
+        lc_journal_close(j, 1);
+        return lrc;
+    }
+    json_t *h = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:I, s:O, s:O, s:O}", "format",
+                          LC_JOURNAL_FORMAT, "format_version", 1, "generator", "name",
+                          "loopcompat", "version", LC_VERSION_STRING, "revision", LC_REVISION,
+                          "time_start", (json_int_t)info->time_start_ms, "run_info",
+                          info->run_info, "backends", info->backends, "platform_limits",
+                          info->platform_limits);
+    int rc = h ? write_line(j->fd, h) : -ENOMEM;
+    json_decref(h);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: cannot write the journal: %s", j->path, strerror(-rc));
+        lc_journal_close(j, 1);
+        return rc;
+    }
+    sync_dir_of(j->path);
+    return 0;
+}
+
+int lc_journal_reopen(lc_journal *j, const char *report_path, char *err, size_t errlen)
+{
+    memset(j, 0, sizeof *j);
+    j->path = lc_journal_path(report_path);
+    j->fd = j->path ? open(j->path, O_RDWR | O_APPEND | O_CLOEXEC) : -1;
+    if (j->fd < 0) {
+        int e = j->path ? errno : ENOMEM;
+        snprintf(err, errlen, "%s: cannot reopen the journal: %s",
+                 j->path ? j->path : report_path, strerror(e));
+        lc_journal_close(j, 0);
+        return -e;
+    }
+    int lrc = lock_journal(j, err, errlen);
+    if (lrc < 0) {
+        lc_journal_close(j, 0);
+        return lrc;
+    }
+    /* Cut a torn last line, so that the next record starts a line. */
+    off_t end = lseek(j->fd, 0, SEEK_END), keep = 0;
+    char buf[4096];
+    for (off_t pos = end; pos > 0 && keep == 0;) {
+        off_t from = pos > (off_t)sizeof buf ? pos - (off_t)sizeof buf : 0;
+        ssize_t n = pread(j->fd, buf, (size_t)(pos - from), from);
+        if (n <= 0)
+            break;
+        for (ssize_t i = n - 1; i >= 0; i--)
+            if (buf[i] == '\n') {
+                keep = from + i + 1;
+                break;
+            }
+        pos = from;
+    }
+    if (keep < end && (ftruncate(j->fd, keep) < 0 || fsync(j->fd) < 0)) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot cut the torn last record: %s", j->path, strerror(e));
+        lc_journal_close(j, 0);
+        return -e;
+    }
+    return 0;
+}
+
+int lc_journal_append(lc_journal *j, const lc_plan_item *item, const lc_result *r)
+{
+    /* After a failed write the file may end in a torn record: adding more
+     * would put it in the middle. */
+    if (j->fd < 0 || j->error)
+        return -(j->error ? j->error : EBADF);
+    json_t *rec = json_pack("{s:I, s:o}", "time", (json_int_t)lc_report_now_ms(), "result",
+                            lc_report_result(item, r));
+    int rc = rec ? write_line(j->fd, rec) : -ENOMEM;
+    json_decref(rec);
+    if (rc < 0)
+        j->error = -rc;
+    else
+        j->appended++;
+    return rc;
+}
+
+void lc_journal_close(lc_journal *j, int remove_file)
+{
+    if (j->fd >= 0)
+        close(j->fd);
+    if (remove_file && j->path) {
+        unlink(j->path);
+        sync_dir_of(j->path);
+    }
+    free(j->path);
+    j->path = NULL;
+    j->fd = -1;
+}
+
+/* The first line of data: its length (without the newline). */
+static size_t first_line_len(const char *data, size_t len)
+{
+    const char *nl = memchr(data, '\n', len);
+    return nl ? (size_t)(nl - data) : len;
+}
+
+int lc_journal_detect(const char *data, size_t len)
+{
+    size_t n = first_line_len(data, len);
+    static const char tag[] = "\"" LC_JOURNAL_FORMAT "\"";
+    if (!memmem(data, n, tag, sizeof tag - 1))
+        return 0;
+    json_t *h = json_loadb(data, n, 0, NULL);
+    const char *f = json_string_value(json_object_get(h, "format"));
+    int yes = f && strcmp(f, LC_JOURNAL_FORMAT) == 0;
+    json_decref(h);
+    return yes;
+}
+
+static json_t *bad(char *err, size_t errlen, json_t *doc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static json_t *bad(char *err, size_t errlen, json_t *doc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    /* Field names come from the file: keep the error on one line. */
+    for (char *p = err; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    json_decref(doc);
+    return NULL;
+}
+
+json_t *lc_journal_to_report(const char *name, const char *data, size_t len, char *err,
+                             size_t errlen)
+{
+    static const char *const header_keys[] = {"format", "format_version", "generator",
+                                              "time_start", "run_info", "backends",
+                                              "platform_limits", NULL};
+    size_t n = first_line_len(data, len);
+    if (n == len)
+        return bad(err, errlen, NULL, "%s: the journal header is cut short", name);
+    json_error_t je;
+    json_t *h = json_loadb(data, n, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(h))
+        return bad(err, errlen, h, "%s: line 1: %s", name, h ? "expected an object" : je.text);
+    const char *key;
+    json_t *v;
+    json_object_foreach(h, key, v)
+    {
+        size_t k = 0;
+        while (header_keys[k] && strcmp(header_keys[k], key) != 0)
+            k++;
+        if (!header_keys[k])
+            return bad(err, errlen, h, "%s: line 1: unknown field \"%.80s\"", name, key);
+    }
+    json_t *fv = json_object_get(h, "format_version");
+    if (!json_is_integer(fv) || json_integer_value(fv) != 1)
+        return bad(err, errlen, h, "%s: line 1: format_version: expected 1", name);
+    json_t *ts = json_object_get(h, "time_start");
+    if (!json_is_integer(ts))
+        return bad(err, errlen, h, "%s: line 1: time_start: expected an integer", name);
+
+    /* The report: the header's fields, then the results; the shape of
+     * each is left to the report checks that follow. */
+    json_t *doc = json_object();
+    json_t *rows = json_array();
+    json_object_set_new(doc, "format", json_string("loopcompat-report"));
+    json_object_set_new(doc, "format_version", json_integer(1));
+    json_object_foreach(h, key, v)
+    {
+        if (strcmp(key, "format") != 0 && strcmp(key, "format_version") != 0)
+            json_object_set(doc, key, v);
+    }
+    json_decref(h);
+    json_int_t t_end = json_integer_value(ts);
+    size_t lineno = 1;
+    for (size_t pos = n + 1; pos < len;) {
+        lineno++;
+        const char *line = data + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        if (!nl)
+            break; /* a torn last record: the run died writing it */
+        size_t ll = (size_t)(nl - line);
+        pos += ll + 1;
+        json_t *rec = json_loadb(line, ll, JSON_REJECT_DUPLICATES, &je);
+        json_int_t t;
+        json_t *row;
+        if (!rec) {
+            json_decref(rows);
+            return bad(err, errlen, doc, "%s: line %zu: %s", name, lineno, je.text);
+        }
+        if (json_unpack_ex(rec, &je, JSON_STRICT, "{s:I, s:o}", "time", &t, "result", &row) < 0) {
+            json_decref(rec);
+            json_decref(rows);
+            return bad(err, errlen, doc, "%s: line %zu: %s", name, lineno, je.text);
+        }
+        if (t > t_end)
+            t_end = t;
+        json_array_append(rows, row);
+        json_decref(rec);
+    }
+    json_object_set_new(doc, "time_end", json_integer(t_end));
+    json_object_set_new(doc, "incomplete", json_true());
+    json_object_set_new(doc, "results", rows);
+    return doc;
+}
+
+static unsigned status_bits(const json_t *list)
+{
+    unsigned bits = 0;
+    size_t i;
+    json_t *s;
+    json_array_foreach(list, i, s)
+        bits |= LC_STATUS_BIT(lc_status_from_name(json_string_value(s)));
+    return bits;
+}
+
+long lc_journal_restore(const json_t *report, const lc_plan *plan, lc_result *results,
+                        char *err, size_t errlen)
+{
+    size_t i;
+    json_t *row;
+    long restored = 0;
+    json_array_foreach(json_object_get(report, "results"), i, row)
+    {
+        const char *c = json_string_value(json_object_get(row, "case"));
+        const char *b = json_string_value(json_object_get(row, "backend"));
+        const char *v = json_string_value(json_object_get(row, "variant"));
+        size_t k = 0;
+        for (; k < plan->n; k++) {
+            const lc_plan_item *it = &plan->items[k];
+            if (strcmp(it->c->id, c) == 0 && strcmp(it->backend, b) == 0 &&
+                ((!v && !it->variant) || (v && it->variant && strcmp(v, it->variant) == 0)))
+                break;
+        }
+        if (k == plan->n) {
+            snprintf(err, errlen,
+                     "the journal has a result for %s%s%s on %s, which this run would not plan "
+                     "(resume with the same --backend, --case, --variants and --stress)",
+                     c, v ? " " : "", v ? v : "", b);
+            return -1;
+        }
+        lc_result *r = &results[k];
+        if (r->done) {
+            snprintf(err, errlen, "the journal has two results for %s on %s", c, b);
+            return -1;
+        }
+        const char *msg = json_string_value(json_object_get(row, "message"));
+        json_t *expected = json_object_get(row, "expected");
+        r->done = 1;
+        r->status = lc_status_from_name(json_string_value(json_object_get(row, "status")));
+        r->message = msg ? strdup(msg) : NULL;
+        r->duration_ms = json_integer_value(json_object_get(row, "duration_ms"));
+        r->evidence = json_deep_copy(json_object_get(row, "evidence"));
+        r->refs = json_deep_copy(json_object_get(row, "refs"));
+        r->measurements = json_deep_copy(json_object_get(row, "measurements"));
+        r->has_expectation = json_is_string(expected);
+        r->expected = r->has_expectation ? lc_status_from_name(json_string_value(expected))
+                                         : LC_STATUS_NONE;
+        r->known_intermittent = status_bits(json_object_get(row, "known_intermittent"));
+        r->unexpected = json_is_true(json_object_get(row, "unexpected"));
+        restored++;
+    }
+    return restored;
+}

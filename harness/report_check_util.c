@@ -40,6 +40,12 @@ int lc__bad(struct lc__chk *c, const char *path, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(c->err, c->errlen, "%s%s%s", path, path[0] ? ": " : "", msg);
+    /* Paths and values come from the document: a newline or an escape
+     * sequence in a key or a string must not split the one-line error or
+     * reach the terminal. */
+    for (char *p = c->err; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     return -1;
 }
 

@@ -45,6 +45,15 @@ static int parse(unsigned which, int argc, char **argv)
             abort();
         return rc;
     }
+    case 7: {
+        lc_run_args a;
+        int rc = lc_run_parse_args(argc, argv, &a);
+        if (rc == LC_ARGS_CONTINUE && (a.jobs < 0 || a.jobs > 4096 || !(a.timeout_multiplier > 0) ||
+                                       a.nglobs >= (size_t)argc))
+            abort();
+        lc_run_args_free(&a);
+        return rc;
+    }
     default: {
         int json = 0, help = 0;
         return lc_simple_parse_args(argc, argv, which == 5 ? "list" : "info",
@@ -57,7 +66,7 @@ static int parse(unsigned which, int argc, char **argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const names[] = {"diff", "merge", "render", "validate",
-                                        "publish", "list", "info"};
+                                        "publish", "list", "info", "run"};
     if (size < 1)
         return 0;
     unsigned which = data[0] % (sizeof names / sizeof names[0]);

@@ -1,0 +1,55 @@
+/* Shared by the transport Check suite's files. */
+#ifndef TEST_TRANSPORTS_H
+#define TEST_TRANSPORTS_H
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pty.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "loopcompat/loopcompat.h"
+
+/* A recording stream protocol (rec_proto); the transport's user pointer
+ * is a struct rec. */
+struct rec {
+    unsigned char *data;
+    size_t len, cap;
+    int made, eof, lost, lost_err;
+    int keep_open;         /* eof_received's answer */
+    int echo;              /* write back what arrives */
+    int close_on_eof;      /* on EOF: write reply, then close */
+    const char *reply;
+    int paused, resumed;
+    size_t size_at_pause, size_at_resume;
+    int stop_on_lost;
+    size_t stop_at;        /* stop the loop once this many bytes arrived */
+    lc_transport *t;
+};
+
+extern const lc_protocol rec_proto;
+void rec_free(struct rec *r);
+
+const char *backend(void);
+lc_loop *new_loop(void);
+/* Run until stopped; fail after 5 s. */
+void run(lc_loop *loop);
+/* n non-blocking iterations. */
+void spin(lc_loop *loop, int n);
+void fill_pattern(unsigned char *p, size_t n, size_t off);
+int check_pattern(const unsigned char *p, size_t n);
+int have_ipv6(void);
+
+/* test_transports_io.c: datagram, pipe and PTY test cases. */
+void lc_tt_add_io_tcases(Suite *s);
+
+#endif

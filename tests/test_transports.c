@@ -491,6 +491,61 @@ START_TEST(tcp_backpressure)
 }
 END_TEST
 
+/* accept(2) failing with EMFILE: the server stops listening for a second
+ * instead of spinning on the ready socket, then accepts (asyncio's
+ * ACCEPT_RETRY_DELAY). */
+static void stop_cb(lc_loop *loop, void *arg)
+{
+    (void)arg;
+    lc_loop_stop(loop);
+}
+
+START_TEST(tcp_accept_emfile_backoff)
+{
+    lc_loop *loop = new_loop();
+    struct srv sv = {0};
+    lc_server *s;
+    ck_assert_int_eq(lc_tcp_server(loop, "127.0.0.1", 0, 0, factory, &sv, &s), 0);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)lc_server_port(s));
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof a), 0); /* in the backlog */
+    struct rlimit old, low;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int next = dup(0);
+    ck_assert_int_ge(next, 0);
+    close(next);
+    low = old;
+    low.rlim_cur = (rlim_t)next; /* no new fd can be made */
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    lc_timer t = {0};
+    uint64_t it0 = lc_loop_iterations(loop);
+    int64_t t0 = lc_time_ns();
+    ck_assert_int_eq(lc_call_later(loop, &t, 300000000, stop_cb, NULL), 0);
+    ck_assert_int_eq(lc_loop_run(loop), 0);
+    uint64_t iterations = lc_loop_iterations(loop) - it0;
+    ck_assert_int_eq(sv.n, 0);
+    ck_assert_msg(iterations < 20, "%llu iterations in 300 ms: the loop spins on EMFILE",
+                  (unsigned long long)iterations);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_int_eq(lc_call_later(loop, &t, 3000000000LL, stop_cb, NULL), 0);
+    while (sv.n == 0 && lc_timer_pending(&t))
+        ck_assert_int_eq(lc_loop_run_once(loop, 1), 0);
+    int64_t waited = lc_time_ns() - t0;
+    lc_timer_cancel(&t);
+    ck_assert_int_eq(sv.n, 1);
+    ck_assert_msg(waited >= 900000000, "accepted after %lld ns: retried before the 1 s delay",
+                  (long long)waited);
+    close(c);
+    spin(loop, 3);
+    lc_server_close(s);
+    rec_free(&sv.conns[0]);
+    lc_loop_free(loop);
+}
+END_TEST
+
 /* ---- Unix stream sockets ---- */
 
 static void unix_echo_at(const char *path)
@@ -583,6 +638,7 @@ static Suite *suite(void)
     tcase_add_test(tc, tcp_half_close);
     tcase_add_test(tc, tcp_refused);
     tcase_add_test(tc, tcp_backpressure);
+    tcase_add_test(tc, tcp_accept_emfile_backoff);
     suite_add_tcase(s, tc);
     tc = tcase_create("unix");
     tcase_add_test(tc, unix_stream_echo);

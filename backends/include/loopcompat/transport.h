@@ -31,9 +31,15 @@
 #define LOOPCOMPAT_TRANSPORT_H
 
 #include <stddef.h>
-#include <sys/socket.h>
 #include <sys/types.h>
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h> /* struct sockaddr, socklen_t */
+struct iovec;         /* no <sys/uio.h> on Windows */
+#else
+#include <sys/socket.h>
 #include <sys/uio.h>
+#endif
 
 #include "loopcompat/loop.h"
 

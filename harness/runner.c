@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -20,23 +21,45 @@
 
 #include "result.h"
 
+/* A record pipe at EOF this long before its writer exited was closed by
+ * the case itself (an exit closes it microseconds before the exit shows). */
+#define EARLY_EOF_NS 50000000LL
 /* How long to wait for the rest of a record once the child is gone: its
  * process group was killed, so only the kernel's cleanup stands between us
  * and EOF. */
 #define DRAIN_GRACE_NS 200000000LL
 /* Keep this much of a child's stderr for CRASH/ERROR/TIMEOUT evidence. */
 #define STDERR_TAIL 1024
+/* A case's stdout and stderr come through a pipe the parent drains, so a
+ * case that floods them neither blocks nor fills a disk: the first
+ * OUT_HEAD bytes (where a sanitizer report usually is) and the last
+ * OUT_TAIL are kept, the middle only counted. */
+#define OUT_HEAD (64 * 1024)
+#define OUT_TAIL (64 * 1024)
+/* A pipe that never runs dry (a flooding case) must not keep the parent
+ * from its other slots and deadlines: read at most this much per turn. */
+#define READ_BUDGET (1024 * 1024)
+/* A result record is a few KiB; one this large is broken. */
+#define RECORD_MAX (16 * 1024 * 1024)
+
+typedef struct capture {
+    int fd;             /* read end of the child's stdout+stderr, -1 at EOF */
+    char *buf;          /* OUT_HEAD bytes, then a ring of OUT_TAIL */
+    uint64_t total;     /* bytes written by the case */
+} capture;
 
 typedef struct slot {
     int used;
     size_t index;
     pid_t pid;
     int fd;             /* read end of the record pipe, -1 at EOF */
-    FILE *err;          /* the child's stdout+stderr */
+    capture out;        /* the child's stdout+stderr */
     char *buf;
     size_t len, cap;
     int64_t start_ns, deadline_ns, drain_until_ns;
     int reaped, wstatus, timed_out;
+    int overflow;       /* the record pipe carried more than RECORD_MAX */
+    int64_t eof_ns, reaped_ns; /* when the record pipe hit EOF; when reaped */
     char tmpdir[64];
 } slot;
 
@@ -154,19 +177,74 @@ static void remove_tree(const char *dir)
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static void capture_add(capture *c, const char *p, size_t n)
+{
+    if (!c->buf)
+        return;
+    for (size_t i = 0; i < n; i++, c->total++) {
+        if (c->total < OUT_HEAD)
+            c->buf[c->total] = p[i];
+        else
+            c->buf[OUT_HEAD + (c->total - OUT_HEAD) % OUT_TAIL] = p[i];
+    }
+}
+
+/* The kept output in order (head, then the tail), NUL-terminated; out has
+ * room for OUT_HEAD + OUT_TAIL + 1 bytes.  Returns its length. */
+static size_t capture_view(const capture *c, char *out)
+{
+    if (!c->buf) {
+        out[0] = '\0';
+        return 0;
+    }
+    size_t head = c->total < OUT_HEAD ? (size_t)c->total : OUT_HEAD, n = head;
+    memcpy(out, c->buf, head);
+    if (c->total > OUT_HEAD) {
+        uint64_t after = c->total - OUT_HEAD;
+        size_t kept = after < OUT_TAIL ? (size_t)after : OUT_TAIL;
+        size_t start = (size_t)((after - kept) % OUT_TAIL);
+        for (size_t i = 0; i < kept; i++)
+            out[n++] = c->buf[OUT_HEAD + (start + i) % OUT_TAIL];
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* Drain what the case wrote so far; never blocks. */
+static void capture_read(capture *c)
+{
+    char chunk[16384];
+    for (size_t budget = READ_BUDGET; c->fd >= 0 && budget > 0;) {
+        ssize_t n = read(c->fd, chunk, sizeof chunk);
+        if (n > 0) {
+            capture_add(c, chunk, (size_t)n);
+            budget -= (size_t)n < budget ? (size_t)n : budget;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) {
+            close(c->fd);
+            c->fd = -1;
+        }
+        return;
+    }
+}
+
 static void stderr_tail(slot *s, lc_result *r)
 {
-    if (!s->err)
+    char *view = malloc(OUT_HEAD + OUT_TAIL + 1);
+    if (!view)
         return;
+    size_t end = capture_view(&s->out, view);
+    size_t from = end > STDERR_TAIL ? end - STDERR_TAIL : 0;
     char buf[STDERR_TAIL + 1];
-    if (fseek(s->err, 0, SEEK_END) != 0)
-        return;
-    long end = ftell(s->err);
-    long from = end > STDERR_TAIL ? end - STDERR_TAIL : 0;
-    if (end <= 0 || fseek(s->err, from, SEEK_SET) != 0)
-        return;
-    size_t n = fread(buf, 1, STDERR_TAIL, s->err);
+    size_t n = end - from;
+    memcpy(buf, view + from, n);
     buf[n] = '\0';
+    free(view);
+    if (s->out.total > OUT_HEAD + OUT_TAIL)
+        json_object_set_new(r->evidence, "output_bytes", json_integer((json_int_t)s->out.total));
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
     if (n > 0)
@@ -179,11 +257,8 @@ static void stderr_tail(slot *s, lc_result *r)
  * result if the child's output holds such a report. */
 static int sanitizer_crash(slot *s, lc_result *r)
 {
-    if (!s->err || fseek(s->err, 0, SEEK_SET) != 0)
-        return 0;
-    char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, s->err);
-    buf[n] = '\0';
+    static char buf[OUT_HEAD + OUT_TAIL + 1];
+    size_t n = capture_view(&s->out, buf);
     for (size_t i = 0; i < n; i++)
         if (buf[i] == '\0')
             buf[i] = ' ';
@@ -236,6 +311,18 @@ static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_res
         json_object_set_new(r->evidence, "signal", json_string(name));
         json_object_set_new(r->evidence, "core_dumped", json_boolean(WCOREDUMP(s->wstatus)));
         stderr_tail(s, r);
+    } else if (s->overflow) {
+        r->status = LC_STATUS_ERROR;
+        set_message(r, "the result record is larger than %d MiB: the case wrote into its result pipe",
+                    RECORD_MAX >> 20);
+        stderr_tail(s, r);
+    } else if (s->len == 0 && s->eof_ns && s->reaped_ns - s->eof_ns > EARLY_EOF_NS) {
+        r->status = LC_STATUS_ERROR;
+        set_message(r, "the case closed its result pipe %lld ms before it exited: no result record",
+                    (long long)((s->reaped_ns - s->eof_ns) / 1000000));
+        json_object_set_new(r->evidence, "exit_status",
+                            WIFEXITED(s->wstatus) ? json_integer(WEXITSTATUS(s->wstatus)) : json_null());
+        stderr_tail(s, r);
     } else if (WEXITSTATUS(s->wstatus) != 0 && sanitizer_crash(s, r)) {
         /* filled in */
     } else if (WEXITSTATUS(s->wstatus) != 0) {
@@ -264,12 +351,14 @@ static void release(slot *s)
 {
     if (s->fd >= 0)
         close(s->fd);
-    if (s->err)
-        fclose(s->err);
+    if (s->out.fd >= 0)
+        close(s->out.fd);
+    free(s->out.buf);
     remove_tree(s->tmpdir);
     free(s->buf);
     memset(s, 0, sizeof *s);
     s->fd = -1;
+    s->out.fd = -1;
 }
 
 static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size_t index)
@@ -280,6 +369,7 @@ static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size
         tmp = "/tmp";
     memset(s, 0, sizeof *s);
     s->fd = -1;
+    s->out.fd = -1;
     snprintf(s->tmpdir, sizeof s->tmpdir, "%s/loopcompat-XXXXXX", tmp);
     if (!mkdtemp(s->tmpdir))
         return -errno;
@@ -289,22 +379,42 @@ static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size
         remove_tree(s->tmpdir);
         return -e;
     }
-    s->err = tmpfile();
+    int op[2];
+    s->out.buf = malloc(OUT_HEAD + OUT_TAIL);
+    if (!s->out.buf || pipe2(op, O_CLOEXEC) < 0) {
+        int e = s->out.buf ? errno : ENOMEM;
+        free(s->out.buf);
+        s->out.buf = NULL;
+        close(p[0]);
+        close(p[1]);
+        remove_tree(s->tmpdir);
+        return -e;
+    }
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
         close(p[0]);
         close(p[1]);
-        if (s->err)
-            fclose(s->err);
+        close(op[0]);
+        close(op[1]);
+        free(s->out.buf);
+        s->out.buf = NULL;
         remove_tree(s->tmpdir);
         return -e;
     }
     if (pid == 0) {
+        /* Die with the harness: a runner killed with SIGKILL must not leave
+         * its cases running (prctl(2) PR_SET_PDEATHSIG; the getppid check
+         * covers a parent that died before the prctl). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
         /* Own process group, so a timeout can kill whatever the case started. */
         setpgid(0, 0);
         close(p[0]);
+        close(op[0]);
         /* Other items' pipes and output files are none of this case's
          * business (and would look like its fds). */
         for (size_t i = 0; i < nslots; i++) {
@@ -312,24 +422,29 @@ static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size
                 continue;
             if (slots[i].fd >= 0)
                 close(slots[i].fd);
-            if (slots[i].err)
-                close(fileno(slots[i].err));
+            if (slots[i].out.fd >= 0)
+                close(slots[i].out.fd);
         }
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+        /* The harness's signal handlers are none of the case's business:
+         * caught signals go back to their defaults, as execve(2) does
+         * (ignored ones stay ignored). */
+        for (int sig = 1; sig < NSIG; sig++) {
+            struct sigaction old;
+            if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL &&
+                old.sa_handler != SIG_IGN)
+                signal(sig, SIG_DFL);
+        }
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) {
             dup2(devnull, 0);
             close(devnull);
         }
-        if (s->err) {
-            dup2(fileno(s->err), 1);
-            dup2(fileno(s->err), 2);
-            close(fileno(s->err));
-        }
+        dup2(op[1], 1);
+        dup2(op[1], 2);
+        close(op[1]);
         lc_run_item item = {it->c, it->backend, it->variant, s->tmpdir};
         lc_runner_child_main(&item, p[1]);
     }
@@ -337,7 +452,10 @@ static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size
      * before the parent may need to kill it. */
     setpgid(pid, pid);
     close(p[1]);
+    close(op[1]);
     fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+    fcntl(op[0], F_SETFL, fcntl(op[0], F_GETFL) | O_NONBLOCK);
+    s->out.fd = op[0];
     s->used = 1;
     s->index = index;
     s->pid = pid;
@@ -348,7 +466,26 @@ static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size
 
 static void read_some(slot *s)
 {
-    for (;;) {
+    for (size_t budget = READ_BUDGET; budget > 0;) {
+        if (s->len >= RECORD_MAX) {
+            /* Past any real record: count it as broken, keep draining so
+             * the case is not blocked, store nothing more. */
+            char sink[16384];
+            ssize_t n = read(s->fd, sink, sizeof sink);
+            if (n > 0) {
+                s->overflow = 1;
+                budget -= (size_t)n < budget ? (size_t)n : budget;
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n == 0) {
+                close(s->fd);
+                s->fd = -1;
+                s->eof_ns = now_ns();
+            }
+            return;
+        }
         if (s->cap - s->len < 4096) {
             size_t nc = s->cap ? s->cap * 2 : 8192;
             char *b = realloc(s->buf, nc);
@@ -360,6 +497,7 @@ static void read_some(slot *s)
         ssize_t n = read(s->fd, s->buf + s->len, s->cap - s->len);
         if (n > 0) {
             s->len += (size_t)n;
+            budget -= (size_t)n < budget ? (size_t)n : budget;
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -367,6 +505,7 @@ static void read_some(slot *s)
         if (n == 0) {
             close(s->fd);
             s->fd = -1;
+            s->eof_ns = now_ns();
         }
         return;
     }
@@ -385,7 +524,8 @@ static void try_reap(slot *s)
     while (waitpid(s->pid, &s->wstatus, 0) < 0 && errno == EINTR)
         ;
     s->reaped = 1;
-    s->drain_until_ns = now_ns() + DRAIN_GRACE_NS;
+    s->reaped_ns = now_ns();
+    s->drain_until_ns = s->reaped_ns + DRAIN_GRACE_NS;
 }
 
 int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *results)
@@ -401,14 +541,17 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
     if (nslots > plan->n && plan->n > 0)
         nslots = plan->n;
     slot *slots = calloc(nslots ? nslots : 1, sizeof *slots);
-    struct pollfd *pfd = calloc(nslots ? nslots : 1, sizeof *pfd);
+    /* Two fds per slot: the record pipe and the output pipe. */
+    struct pollfd *pfd = calloc(nslots ? 2 * nslots : 1, sizeof *pfd);
     if (!slots || !pfd) {
         free(slots);
         free(pfd);
         return LC_ENOMEM;
     }
-    for (size_t i = 0; i < nslots; i++)
+    for (size_t i = 0; i < nslots; i++) {
         slots[i].fd = -1;
+        slots[i].out.fd = -1;
+    }
 
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -470,6 +613,11 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
                 pfd[np].events = POLLIN;
                 np++;
             }
+            if (s->out.fd >= 0) {
+                pfd[np].fd = s->out.fd;
+                pfd[np].events = POLLIN;
+                np++;
+            }
             if (!s->reaped && s->deadline_ns - now < wait_ns)
                 wait_ns = s->deadline_ns - now;
         }
@@ -484,6 +632,7 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
                 continue;
             if (s->fd >= 0)
                 read_some(s);
+            capture_read(&s->out);
             if (!s->reaped)
                 try_reap(s);
             if (!s->reaped && now >= s->deadline_ns) {
@@ -491,13 +640,15 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
                 while (waitpid(s->pid, &s->wstatus, 0) < 0 && errno == EINTR)
                     ;
                 s->reaped = 1;
+                s->reaped_ns = now;
                 s->timed_out = 1;
                 s->drain_until_ns = now + DRAIN_GRACE_NS;
             }
-            if (!s->reaped || (s->fd >= 0 && now < s->drain_until_ns))
+            if (!s->reaped || ((s->fd >= 0 || s->out.fd >= 0) && now < s->drain_until_ns))
                 continue;
             if (s->fd >= 0)
                 read_some(s);
+            capture_read(&s->out);
             if (rc == LC_RUNNER_OK) {
                 double t = lc_runner_case_timeout(plan->items[s->index].c) * o.timeout_multiplier;
                 finish(s, plan, &o, &results[s->index], t);

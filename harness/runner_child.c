@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,8 +124,19 @@ static void check_child_leaks(lc_case_ctx *ctx)
                 continue;
             long pid;
             while (fscanf(f, "%ld", &pid) == 1) {
-                char what[64];
-                snprintf(what, sizeof what, "child process %ld", pid);
+                char what[64], stat_path[64], state = 0;
+                /* proc(5) /proc/pid/stat field 3: Z for a zombie. */
+                snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat", pid);
+                FILE *st = fopen(stat_path, "r");
+                if (st) {
+                    if (fscanf(st, "%*d %*s %c", &state) != 1)
+                        state = 0;
+                    fclose(st);
+                }
+                if (state == 'Z')
+                    snprintf(what, sizeof what, "unreaped child process %ld (a zombie)", pid);
+                else
+                    snprintf(what, sizeof what, "child process %ld (still running)", pid);
                 lc_ctx_note_leak(ctx, what);
                 found_live = 1;
             }
@@ -175,6 +187,11 @@ void lc_runner_child_main(const lc_run_item *item, int fd)
     lc_case_ctx *ctx = lc_ctx_new(item->backend, item->variant, &opts, item->tmpdir);
     if (!ctx)
         _exit(3);
+    /* What fd is now: a case that closes it and opens something else in
+     * its place must not get the record written there. */
+    struct stat pipe_st;
+    if (fstat(fd, &pipe_st) != 0)
+        _exit(3);
     fdset before = open_fds();
 
     lc_loop *loop = NULL;
@@ -207,6 +224,13 @@ void lc_runner_child_main(const lc_run_item *item, int fd)
     check_child_leaks(ctx);
     free(before.v);
 
+    struct stat now_st;
+    if (fstat(fd, &now_st) != 0 || now_st.st_dev != pipe_st.st_dev ||
+        now_st.st_ino != pipe_st.st_ino) {
+        /* The parent sees the pipe's early EOF and names it. */
+        fprintf(stderr, "loopcompat: the case closed its result pipe (fd %d); no record sent\n", fd);
+        _exit(0);
+    }
     json_t *rec = lc_ctx_record(ctx);
     send_record(fd, rec);
     json_decref(rec);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,15 +59,21 @@ static void sync_dir_of(const char *path)
     }
 }
 
-/* flock(2): held for as long as a run writes the journal, so that a
- * --resume cannot append to one a live run (perhaps only its terminal
- * killed) is still writing. */
+/* A write lock (fcntl(2) F_SETLK) held for as long as a run writes the
+ * journal, so that a --resume cannot append to one a live run (perhaps
+ * only its terminal was killed) is still writing.  A record lock, not
+ * flock(2): it belongs to the process, so the forked case processes do
+ * not hold it, and it goes when the run dies. */
 static int lock_journal(lc_journal *j, char *err, size_t errlen)
 {
-    if (flock(j->fd, LOCK_EX | LOCK_NB) == 0)
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(j->fd, F_SETLK, &fl) == 0)
         return 0;
     int e = errno;
-    if (e == EWOULDBLOCK)
+    if (e == EACCES || e == EAGAIN)
         snprintf(err, errlen, "%s: another loopcompat run is still writing this journal",
                  j->path);
     else

@@ -301,8 +301,13 @@ int lc_cmd_run(int argc, char **argv)
             fprintf(stderr, "loopcompat run: --resume: %s\n", err);
             goto out;
         }
+        /* Read and check it before touching it. */
         if (resume_from_journal(output, &plan, run_info, results, &info, &restored) < 0)
             goto out;
+        if (lc_journal_cut_torn(&journal, err, sizeof err) < 0) {
+            fprintf(stderr, "loopcompat run: --resume: %s\n", err);
+            goto out;
+        }
         printf("resuming: %ld of %zu results from %s%s\n", restored, plan.n, output,
                LC_JOURNAL_SUFFIX);
     } else if (lc_journal_create(&journal, output, &info, err, sizeof err) < 0) {

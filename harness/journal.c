@@ -181,6 +181,11 @@ int lc_journal_reopen(lc_journal *j, const char *report_path, char *err, size_t 
         lc_journal_close(j, 0);
         return lrc;
     }
+    return 0;
+}
+
+int lc_journal_cut_torn(lc_journal *j, char *err, size_t errlen)
+{
     /* Cut a torn last line, so that the next record starts a line. */
     off_t end = lseek(j->fd, 0, SEEK_END), keep = 0;
     char buf[4096];
@@ -199,7 +204,6 @@ int lc_journal_reopen(lc_journal *j, const char *report_path, char *err, size_t 
     if (keep < end && (ftruncate(j->fd, keep) < 0 || fsync(j->fd) < 0)) {
         int e = errno;
         snprintf(err, errlen, "%s: cannot cut the torn last record: %s", j->path, strerror(e));
-        lc_journal_close(j, 0);
         return -e;
     }
     return 0;

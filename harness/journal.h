@@ -48,9 +48,13 @@ char *lc_journal_path(const char *report_path);
 int lc_journal_create(lc_journal *j, const char *report_path, const lc_report_info *info,
                       char *err, size_t errlen);
 
-/* Reopen an existing journal for appending (after lc_journal_read); a torn
- * last line is cut off first.  0, or -errno with one line in err. */
+/* Reopen an existing journal for appending and lock it (nothing is
+ * changed yet).  0, or -errno with one line in err. */
 int lc_journal_reopen(lc_journal *j, const char *report_path, char *err, size_t errlen);
+
+/* Once its contents were read and accepted: cut a torn last line, so the
+ * next record starts a line of its own.  0, or -errno with one line in err. */
+int lc_journal_cut_torn(lc_journal *j, char *err, size_t errlen);
 
 /* Append one completed result and fsync.  On failure the errno is kept in
  * j->error (the run goes on; the caller fails at the end) and -errno is

@@ -29,11 +29,12 @@ if ! command -v clang >/dev/null 2>&1; then
     exit 2
 fi
 
+mkdir -p "$build"
 cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DLC_FUZZ=ON -DLC_SANITIZE=address,undefined -DLC_BUILD_TESTS=OFF -DLC_BUILD_BENCH=OFF \
-    >"$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; exit 2; }
-cmake --build "$build" --target fuzz -j "${LC_FUZZ_BUILD_JOBS:-2}" >"$build.build.log" 2>&1 ||
-    { tail -40 "$build.build.log" >&2; exit 2; }
+    >"$build/fuzz-configure.log" 2>&1 || { cat "$build/fuzz-configure.log" >&2; exit 2; }
+cmake --build "$build" --target fuzz -j "${LC_FUZZ_BUILD_JOBS:-2}" >"$build/fuzz-build.log" 2>&1 ||
+    { tail -40 "$build/fuzz-build.log" >&2; exit 2; }
 
 # UBSan findings are crashes too; leaks are findings (detect_leaks is on).
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -57,7 +58,14 @@ run_one() {
         echo "fuzz_$t: ok, $((end - start)) s, ${runs:-?} runs"
     else
         echo "fuzz_$t: FAILED (exit $rc) after $((end - start)) s; log $log"
-        ls "$work/artifacts/$t" | sed "s|^|  reproducer: $work/artifacts/$t/|"
+        for a in "$work/artifacts/$t"/*; do
+            [ -f "$a" ] || continue
+            echo "  reproducer: $a"
+            # Again with the target's own stderr open: its message says
+            # which rule the input broke.
+            "$build/fuzz/fuzz_$t" "$a" 2>&1 | grep -a -v -e '^INFO:' -e '^Running:' -e '^Executed' |
+                head -n 3 | sed 's/^/    /'
+        done
         grep -m 5 -E 'ERROR|runtime error|SUMMARY' "$log" | sed 's/^/  /'
     fi
     return "$rc"

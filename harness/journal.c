@@ -81,6 +81,21 @@ static int lock_journal(lc_journal *j, char *err, size_t errlen)
     return -e;
 }
 
+/* Whether a live process holds the journal's lock (F_GETLK). */
+static int journal_in_use(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    int busy = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    close(fd);
+    return busy;
+}
+
 /* One line: the compact JSON (which never holds a raw newline) and '\n'. */
 static int write_line(int fd, const json_t *o)
 {
@@ -132,7 +147,10 @@ int lc_journal_create(lc_journal *j, const char *report_path, const lc_report_in
     j->fd = open(j->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
     if (j->fd < 0) {
         int e = errno;
-        if (e == EEXIST)
+        if (e == EEXIST && journal_in_use(j->path))
+            snprintf(err, errlen, "%s: another loopcompat run is writing to this report now",
+                     j->path);
+        else if (e == EEXIST)
             snprintf(err, errlen,
                      "%s: an interrupted run left this journal: finish that run with --resume, "
                      "or remove the file",

@@ -35,6 +35,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
+# C99 printf and scanf (%zu, %jd, %lld) instead of msvcrt's own.
+set(CMAKE_C_FLAGS_INIT "-D__USE_MINGW_ANSI_STDIO=1")
+
 # Link the GCC runtime and winpthreads statically: the .exe then runs on a
 # Windows machine (or a fresh wine prefix) with nothing else installed.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")

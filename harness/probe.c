@@ -3,11 +3,13 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifndef _WIN32 /* run_info and platform_limits for Windows: probe_win.c */
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#endif
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -21,6 +23,7 @@
 #define LC_BUILD_TYPE "unknown"
 #endif
 
+#ifndef _WIN32
 static void lower(char *s)
 {
     for (; *s; s++)
@@ -107,6 +110,8 @@ json_t *lc_probe_platform_limits(void)
 #endif
     return l;
 }
+
+#endif /* _WIN32 */
 
 json_t *lc_probe_backends(void)
 {

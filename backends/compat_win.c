@@ -1,5 +1,5 @@
-/* Windows glue: Winsock start-up, error mapping, fd checks, the fd flags
- * (non-blocking, inheritable) and the wine probe.  See compat_win.h. */
+/* Windows glue: Winsock start-up, error mapping, fd checks and the fd flags
+ * (non-blocking, inheritable).  See compat_win.h. */
 #include "compat_win.h"
 
 #include <errno.h>
@@ -207,17 +207,4 @@ int lc__set_cloexec(int fd, int on)
     if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, on ? 0 : HANDLE_FLAG_INHERIT))
         return lc__win_err(GetLastError());
     return 0;
-}
-
-const char *lc__win_wine_version(void)
-{
-    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
-    if (ntdll == NULL)
-        return NULL;
-    FARPROC p = GetProcAddress(ntdll, "wine_get_version");
-    if (p == NULL)
-        return NULL;
-    const char *(*get)(void);
-    memcpy(&get, &p, sizeof get); /* FARPROC to the export's real type */
-    return get();
 }

@@ -46,10 +46,6 @@ int lc__win_fd_open(int fd);
  * error in *wsaerr. */
 int lc__win_is_socket(int fd, int *wsaerr);
 
-/* The host's wine version ("8.0") if the process runs under wine, else
- * NULL: ntdll's wine_get_version export, which Windows does not have. */
-const char *lc__win_wine_version(void);
-
 /* --- the iocp backend (iocp.c) for the wakeup and for completion users --- */
 
 /* An overlapped operation.  `done` runs from the loop (as a ready callback,

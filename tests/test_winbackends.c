@@ -402,22 +402,6 @@ START_TEST(t_error_mapping)
 }
 END_TEST
 
-/* run_info's runtime_version under wine comes from ntdll's
- * wine_get_version, an export Windows does not have. */
-START_TEST(t_wine_version)
-{
-    const char *v = lc__win_wine_version();
-    const char *expect = getenv("LC_TEST_WINE");
-    if (expect && strcmp(expect, "1") == 0) {
-        ck_assert_ptr_nonnull(v);
-        ck_assert(v[0] >= '0' && v[0] <= '9');
-        ck_assert_ptr_nonnull(strchr(v, '.'));
-    } else if (expect && strcmp(expect, "0") == 0) {
-        ck_assert_ptr_null(v);
-    }
-}
-END_TEST
-
 int main(void)
 {
     WSADATA wd;
@@ -443,7 +427,6 @@ int main(void)
     tcase_add_test(tc, t_iocp_completion_next_iteration);
     tcase_add_test(tc, t_iocp_associate_needs_iocp);
     tcase_add_test(tc, t_error_mapping);
-    tcase_add_test(tc, t_wine_version);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

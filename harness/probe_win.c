@@ -1,0 +1,116 @@
+/* Host facts on Windows: run_info and platform_limits (probe.h).  The
+ * backends' entries are the portable part of probe.c. */
+#ifdef _WIN32
+#include "probe.h"
+
+#include <windows.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef LC_BUILD_TYPE
+#define LC_BUILD_TYPE "unknown"
+#endif
+
+/* winselect's FD_SETSIZE (backends/compat_win.h), as asyncio sets it. */
+#define LC_WIN_FD_SETSIZE 512
+
+typedef LONG(WINAPI *rtl_get_version_fn)(OSVERSIONINFOW *);
+typedef const char *(*wine_get_version_fn)(void);
+
+static FARPROC ntdll_export(const char *name)
+{
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    return ntdll ? GetProcAddress(ntdll, name) : NULL;
+}
+
+/* The version Windows really is: GetVersionEx answers what the program's
+ * manifest declares compatibility with (8.0 without one), RtlGetVersion
+ * does not ("Operating System Version", Remarks). */
+static void os_version(DWORD *major, DWORD *minor, DWORD *build)
+{
+    *major = *minor = *build = 0;
+    FARPROC p = ntdll_export("RtlGetVersion");
+    if (p == NULL)
+        return;
+    rtl_get_version_fn fn;
+    memcpy(&fn, &p, sizeof fn);
+    OSVERSIONINFOW v;
+    memset(&v, 0, sizeof v);
+    v.dwOSVersionInfoSize = sizeof v;
+    if (fn(&v) == 0) {
+        *major = v.dwMajorVersion;
+        *minor = v.dwMinorVersion;
+        *build = v.dwBuildNumber;
+    }
+}
+
+/* wine exports wine_get_version from its ntdll; Windows does not. */
+static const char *wine_version(void)
+{
+    FARPROC p = ntdll_export("wine_get_version");
+    if (p == NULL)
+        return NULL;
+    wine_get_version_fn fn;
+    memcpy(&fn, &p, sizeof fn);
+    return fn();
+}
+
+static const char *arch_name(void)
+{
+    SYSTEM_INFO si;
+    GetNativeSystemInfo(&si);
+    switch (si.wProcessorArchitecture) {
+    case PROCESSOR_ARCHITECTURE_AMD64: return "x86_64";
+    case PROCESSOR_ARCHITECTURE_ARM64: return "arm64";
+    case PROCESSOR_ARCHITECTURE_INTEL: return "x86";
+    case PROCESSOR_ARCHITECTURE_ARM: return "arm";
+    }
+    return "unknown";
+}
+
+json_t *lc_probe_run_info(void)
+{
+    DWORD major, minor, build;
+    os_version(&major, &minor, &build);
+    char ver[64], platform_id[96];
+    snprintf(ver, sizeof ver, "%lu.%lu.%lu", major, minor, build);
+    const char *arch = arch_name();
+    /* major.minor only, as for Linux: builds of one release share a column. */
+    snprintf(platform_id, sizeof platform_id, "windows-%lu.%lu-%s", major, minor, arch);
+#ifdef _UCRT
+    const char *libc = "ucrt";
+#else
+    const char *libc = "msvcrt";
+#endif
+    DWORD cpus = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+    json_t *ri = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "platform_id", platform_id, "os",
+                           "windows", "os_version", ver, "arch", arch, "libc", libc, "cpu_count",
+                           (json_int_t)(cpus > 0 ? cpus : 1), "compiler", "gcc " __VERSION__,
+                           "build_type", LC_BUILD_TYPE);
+    const char *wine = wine_version();
+    if (ri && wine && *wine) {
+        json_object_set_new(ri, "runtime", json_string("wine"));
+        json_object_set_new(ri, "runtime_version", json_string(wine));
+    }
+    return ri;
+}
+
+json_t *lc_probe_platform_limits(void)
+{
+    json_t *l = json_object();
+    json_object_set_new(l, "fd_setsize",
+                        json_pack("{s:I, s:s, s:s}", "value", (json_int_t)LC_WIN_FD_SETSIZE, "unit", "fd",
+                                  "source", "FD_SETSIZE defined before winsock2.h (winselect)"));
+    /* The loop's clock is CLOCK_MONOTONIC from winpthreads, which counts
+     * QueryPerformanceCounter ticks. */
+    LARGE_INTEGER f;
+    if (QueryPerformanceFrequency(&f) && f.QuadPart > 0) {
+        json_int_t ns = (json_int_t)((1000000000LL + f.QuadPart - 1) / f.QuadPart);
+        json_object_set_new(l, "clock_resolution",
+                            json_pack("{s:I, s:s, s:s}", "value", ns, "unit", "ns", "source",
+                                      "QueryPerformanceFrequency"));
+    }
+    return l;
+}
+#endif /* _WIN32 */

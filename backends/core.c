@@ -86,6 +86,12 @@ int lc_loop_new(lc_loop **out, const lc_loop_options *opts)
     if (ops->probe(&why) < 0 || !why.available)
         return LC_EUNAVAIL;
 
+    /* A mode the backend cannot run is refused, not silently ignored. */
+    if (opts && (opts->flags & ~(unsigned)(LC_LOOP_COARSE_TIMEOUT | LC_LOOP_COMPLETION)))
+        return LC_EINVAL;
+    if (opts && (opts->flags & ~lc_backend_loop_flags(ops->name)))
+        return LC_ENOTSUP;
+
     lc_loop *loop = calloc(1, sizeof *loop);
     if (loop == NULL)
         return LC_ENOMEM;
@@ -364,6 +370,8 @@ static int iterate(lc_loop *loop, int block)
     }
     if (!loop->closed)
         dispatch_io(loop);
+    if (!loop->closed && loop->ops->complete)
+        loop->ops->complete(loop);
     if (!loop->closed)
         run_due_timers(loop, armed_before);
     loop->iterations++;

@@ -30,6 +30,10 @@
  * nothing the loop needs: a failed update means the poll already ended, and
  * that poll's own last CQE (without IORING_CQE_F_MORE) says so.
  *
+ * Completion mode (LC_LOOP_COMPLETION): stream transports have their recv
+ * and send performed by the ring itself (io_uring_stream.c); their ops
+ * carry LC__UR_OP_BIT in user_data and their CQEs go there.
+ *
  * io_uring_setup(2) refusals are reported by the probe: EPERM from
  * kernel.io_uring_disabled (Documentation/admin-guide/sysctl/kernel.rst) or
  * from a seccomp filter (Docker's default profile, liburing issue 1078),
@@ -42,12 +46,17 @@
 
 #ifdef LC_HAVE_LIBURING
 
-#include <liburing.h>
+#include "io_uring_internal.h"
+
 #include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #define UR_ENTRIES 256u
+/* Completions can outnumber submissions (a multishot poll, a recv on every
+ * connection): a larger CQ ring keeps them out of the kernel's overflow
+ * list (io_uring_setup(2), IORING_SETUP_CQSIZE). */
+#define UR_CQ_ENTRIES 4096u
 /* capabilities(7): CAP_SYS_ADMIN is capability 21. */
 #define CAP_SYS_ADMIN_BIT 21
 
@@ -58,18 +67,6 @@ struct ur_fd {
     bool armed;        /* a poll request is (as far as we know) in the kernel */
     bool pending;      /* on the pending list: re-poll or re-add next time */
     bool touched;      /* on the touched list of this poll */
-};
-
-struct lc__uring {
-    struct io_uring ring;
-    bool ring_ok;
-    int multishot;     /* 1 yes, 0 no, -1 not yet confirmed by a CQE */
-    uint32_t next_gen;
-    struct ur_fd *fds;
-    int nfds;
-    int *pending, npending, cap_pending;
-    int *touched, ntouched, cap_touched;
-    bool stale;        /* removals of stale requests queued while reaping */
 };
 
 static int64_t ur_granularity(unsigned flags)
@@ -178,7 +175,8 @@ static int ring_open(struct lc__uring *u)
 {
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
-    p.flags = IORING_SETUP_CLAMP;
+    p.flags = IORING_SETUP_CLAMP | IORING_SETUP_CQSIZE;
+    p.cq_entries = UR_CQ_ENTRIES;
     int rc = io_uring_queue_init_params(UR_ENTRIES, &u->ring, &p);
     if (rc < 0)
         return rc;
@@ -199,6 +197,7 @@ static int ur_init(lc_loop *loop)
     const char *env = getenv("LOOPCOMPAT_IO_URING_ONESHOT");
     u->multishot = (env && strcmp(env, "1") == 0) ? 0 : -1;
     u->next_gen = 1;
+    lc__ur_streams_init(u);
     loop->backend = u;
     return 0;
 }
@@ -209,6 +208,7 @@ static void ur_destroy(lc_loop *loop)
     if (u) {
         if (u->ring_ok)
             io_uring_queue_exit(&u->ring); /* cancels every poll request */
+        lc__ur_streams_destroy(u);
         free(u->fds);
         free(u->pending);
         free(u->touched);
@@ -267,8 +267,7 @@ static int mark_pending(struct lc__uring *u, int fd)
     return 0;
 }
 
-/* An SQE, submitting what is queued first if the ring is full. */
-static struct io_uring_sqe *get_sqe(struct lc__uring *u, int *err)
+struct io_uring_sqe *lc__ur_get_sqe(struct lc__uring *u, int *err)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
     if (sqe == NULL) {
@@ -284,9 +283,11 @@ static struct io_uring_sqe *get_sqe(struct lc__uring *u, int *err)
     return sqe;
 }
 
-/* Generations of update and remove requests (never given to a poll). */
+/* Generations of update and remove requests (never given to a poll).  Poll
+ * generations stay below GEN_UPDATE < 2^31, so bit 63 of user_data is free
+ * for the completion-mode ops (LC__UR_OP_BIT). */
 #define GEN_REMOVE 0u
-#define GEN_UPDATE UINT32_MAX
+#define GEN_UPDATE 0x7fffffffu
 
 static uint64_t ud_of(uint32_t gen, int fd) { return (uint64_t)gen << 32 | (uint32_t)fd; }
 
@@ -299,7 +300,7 @@ static int queue_add(struct lc__uring *u, int fd)
 {
     struct ur_fd *f = &u->fds[fd];
     int err = 0;
-    struct io_uring_sqe *sqe = get_sqe(u, &err);
+    struct io_uring_sqe *sqe = lc__ur_get_sqe(u, &err);
     if (sqe == NULL)
         return err;
     if (++u->next_gen == GEN_UPDATE)
@@ -319,7 +320,7 @@ static int queue_remove(struct lc__uring *u, int fd)
     struct ur_fd *f = &u->fds[fd];
     int err = 0;
     if (f->armed) {
-        struct io_uring_sqe *sqe = get_sqe(u, &err);
+        struct io_uring_sqe *sqe = lc__ur_get_sqe(u, &err);
         if (sqe == NULL)
             return err;
         io_uring_prep_poll_remove(sqe, ud_of(f->gen, fd));
@@ -336,7 +337,7 @@ static int queue_update(struct lc__uring *u, int fd)
 {
     struct ur_fd *f = &u->fds[fd];
     int err = 0;
-    struct io_uring_sqe *sqe = get_sqe(u, &err);
+    struct io_uring_sqe *sqe = lc__ur_get_sqe(u, &err);
     if (sqe == NULL)
         return err;
     io_uring_prep_poll_update(sqe, ud_of(f->gen, fd), 0, to_poll_mask(f->events),
@@ -429,7 +430,7 @@ static void touch(struct lc__uring *u, int fd, unsigned ev)
 static void remove_stale(struct lc__uring *u, uint64_t ud)
 {
     int err = 0;
-    struct io_uring_sqe *sqe = get_sqe(u, &err);
+    struct io_uring_sqe *sqe = lc__ur_get_sqe(u, &err);
     if (sqe == NULL)
         return;
     io_uring_prep_poll_remove(sqe, ud);
@@ -440,6 +441,10 @@ static void remove_stale(struct lc__uring *u, uint64_t ud)
 static void handle_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
 {
     uint64_t ud = io_uring_cqe_get_data64(cqe);
+    if (ud & LC__UR_OP_BIT) {
+        lc__ur_stream_cqe(u, cqe);
+        return;
+    }
     uint32_t gen = (uint32_t)(ud >> 32);
     int fd = (int)(uint32_t)ud;
     if (fd < 0 || fd >= u->nfds || gen == GEN_REMOVE)
@@ -478,12 +483,27 @@ static void handle_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
     }
 }
 
+void lc__ur_reap(struct lc__uring *u)
+{
+    struct io_uring_cqe *cqe;
+    unsigned head, n = 0;
+    io_uring_for_each_cqe(&u->ring, head, cqe) {
+        handle_cqe(u, cqe);
+        n++;
+    }
+    io_uring_cq_advance(&u->ring, n);
+}
+
 static int ur_poll(lc_loop *loop, int64_t timeout_ns)
 {
     struct lc__uring *u = loop->backend;
     int rc = flush_pending(u);
     if (rc < 0)
         return rc;
+    if ((rc = lc__ur_streams_flush(u)) < 0)
+        return rc;
+    if (lc__ur_streams_ready(u))
+        timeout_ns = 0; /* completions reaped outside a poll wait for complete() */
     struct __kernel_timespec ts, *tsp = NULL;
     if (timeout_ns >= 0) {
         if (loop->opts.flags & LC_LOOP_COARSE_TIMEOUT)
@@ -507,12 +527,7 @@ static int ur_poll(lc_loop *loop, int64_t timeout_ns)
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
         return rc;
 
-    unsigned head, n = 0;
-    io_uring_for_each_cqe(&u->ring, head, cqe) {
-        handle_cqe(u, cqe);
-        n++;
-    }
-    io_uring_cq_advance(&u->ring, n);
+    lc__ur_reap(u);
     if (u->stale) { /* release their files now, not at the next poll */
         u->stale = false;
         rc = io_uring_submit(&u->ring);
@@ -551,12 +566,14 @@ static int ur_after_fork(lc_loop *loop)
         if (f->events && (rc = mark_pending(u, fd)) < 0)
             return rc;
     }
+    lc__ur_streams_after_fork(u);
     return 0;
 }
 
 const struct lc_backend_ops lc__backend_io_uring = {
     .name = "io_uring",
-    .features = LC_FEAT_ANY_FD | LC_FEAT_NS_TIMEOUT | LC_FEAT_SHARED_KERNEL_STATE,
+    .features = LC_FEAT_ANY_FD | LC_FEAT_NS_TIMEOUT | LC_FEAT_SHARED_KERNEL_STATE |
+                LC_FEAT_COMPLETION,
     .granularity = ur_granularity,
     .probe = ur_probe,
     .init = ur_init,
@@ -565,6 +582,11 @@ const struct lc_backend_ops lc__backend_io_uring = {
     .watch = ur_watch,
     .poll = ur_poll,
     .after_fork = ur_after_fork,
+    .stream_start = lc__ur_stream_start,
+    .stream_recv = lc__ur_stream_recv,
+    .stream_send = lc__ur_stream_send,
+    .stream_cancel = lc__ur_stream_cancel,
+    .complete = lc__ur_complete,
 };
 
 #else /* !LC_HAVE_LIBURING */

@@ -23,6 +23,7 @@ enum {
 };
 
 struct lc_probe;
+struct lc_transport;
 
 /* One backend = one file implementing this table, registered by one line in
  * backends/registry.c.  Shaped after Redis' ae_*.c, libevent's struct
@@ -53,6 +54,28 @@ struct lc_backend_ops {
      * watch the core's wakeup fd (a completion port posts a packet).  NULL:
      * the core writes to its wakeup fd. */
     void (*wakeup)(lc_loop *loop);
+
+    /* Completion mode (LC_LOOP_COMPLETION) for stream transports: the
+     * backend performs the receives and sends itself and reports their
+     * completions through complete().  All NULL in a readiness-only
+     * backend; a backend that sets them has LC_FEAT_COMPLETION.
+     * stream_start: give transport t its completion state (t->cs).
+     * stream_recv: on != 0, keep a receive into t->rbuf in flight (or hand
+     *   back the one that arrived while reading was paused); on == 0, stop
+     *   asking for more (one already in flight completes and is kept).
+     * stream_send: send t's write queue, gathered, unless a send is in
+     *   flight (its completion sends the rest).
+     * stream_cancel: cancel the ops in flight and wait until the kernel let
+     *   go of t's buffers (a transport may free them right after); release
+     *   != 0 also frees t->cs.  Results not yet delivered are dropped.
+     * complete: deliver the completions reaped by the last poll, after the
+     *   ready queue and the readiness callbacks of the iteration.
+     * Submissions are queued and go to the kernel with the next poll. */
+    int (*stream_start)(lc_loop *loop, struct lc_transport *t);
+    void (*stream_recv)(lc_loop *loop, struct lc_transport *t, int on);
+    void (*stream_send)(lc_loop *loop, struct lc_transport *t);
+    void (*stream_cancel)(lc_loop *loop, struct lc_transport *t, int release);
+    void (*complete)(lc_loop *loop);
 };
 
 /* A registered fd. */

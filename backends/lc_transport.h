@@ -13,6 +13,10 @@
 /* Bytes read per readiness event into the transport's own buffer. */
 #define LC__READ_CHUNK (64 * 1024)
 
+/* Smallest piece of the write queue (a write that does not fit the tail
+ * piece gets a new one at least this large). */
+#define LC__WCHUNK_MIN (16 * 1024)
+
 /* One piece of the write queue.  Stream data is appended to the tail piece
  * while it has room; a datagram always gets a piece of its own with its
  * destination. */
@@ -54,6 +58,11 @@ struct lc_transport {
 
     struct lc__wchunk *whead, *wtail;
     size_t wsize, high, low;
+    struct lc__wchunk *spare; /* an emptied piece kept for the next write */
+
+    /* Completion mode (LC_LOOP_COMPLETION): the backend's state for this
+     * transport, NULL when the transport runs on readiness. */
+    void *cs;
 
     /* Run right after connection_made (a connect's completion callback). */
     lc_connect_cb after_made;
@@ -92,6 +101,15 @@ int lc__fd_is_pipe_like(int fd, int *is_socket, int *is_fifo);
 /* stream.c: I/O callbacks of stream and pipe transports. */
 void lc__stream_on_readable(lc_loop *loop, int fd, void *arg);
 void lc__stream_on_writable(lc_loop *loop, int fd, void *arg);
+/* The peer's EOF (a read of 0 bytes): eof_received, then close or not. */
+void lc__stream_eof(lc_transport *t);
+/* n bytes of the write queue were sent: drop them, resume the protocol at
+ * the low water mark, and once the queue is empty finish a pending close
+ * or write_eof. */
+void lc__stream_sent(lc_transport *t, size_t n);
+/* Fill iov with the queued pieces (at most max); returns the count. */
+int lc__wqueue_iov(const lc_transport *t, struct iovec *iov, int max);
+#define LC__WRITEV_MAX 64
 /* write(2)/send(2) without SIGPIPE: -errno on failure. */
 ssize_t lc__write_nosigpipe(lc_transport *t, const struct iovec *iov, int iovcnt);
 int lc__stream_write_eof_now(lc_transport *t);

@@ -96,6 +96,17 @@ int64_t lc_backend_timeout_granularity_ns(const char *name, unsigned loop_flags)
     return ops ? ops->granularity(loop_flags) : 0;
 }
 
+unsigned lc_backend_loop_flags(const char *name)
+{
+    const struct lc_backend_ops *ops = lc__backend_find(name);
+    if (ops == NULL)
+        return 0;
+    unsigned flags = LC_LOOP_COARSE_TIMEOUT;
+    if ((ops->features & LC_FEAT_COMPLETION) && ops->stream_start && ops->complete)
+        flags |= LC_LOOP_COMPLETION;
+    return flags;
+}
+
 const char *lc_reason_name(int reason)
 {
     switch (reason) {

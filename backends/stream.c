@@ -18,9 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LC__WRITEV_MAX 64
-
-static void on_eof(lc_transport *t)
+void lc__stream_eof(lc_transport *t)
 {
     t->flags |= LC__T_EOF_READ;
     lc__transport_want_read(t, 0);
@@ -58,7 +56,7 @@ void lc__stream_on_readable(lc_loop *loop, int fd, void *arg)
         return;
     }
     if (n == 0) {
-        on_eof(t);
+        lc__stream_eof(t);
         return;
     }
     int err = errno;
@@ -67,7 +65,7 @@ void lc__stream_on_readable(lc_loop *loop, int fd, void *arg)
     /* pty(7): once the slave side is closed, reading the master fails with
      * EIO.  That is the terminal's end of data: EOF. */
     if (err == EIO && t->kind == LC_TRANSPORT_READ_PIPE) {
-        on_eof(t);
+        lc__stream_eof(t);
         return;
     }
     lc__transport_fatal(t, -err);
@@ -128,43 +126,41 @@ int lc__stream_write_eof_now(lc_transport *t)
     return 0;
 }
 
-void lc__stream_on_writable(lc_loop *loop, int fd, void *arg)
+int lc__wqueue_iov(const lc_transport *t, struct iovec *iov, int max)
 {
-    (void)loop;
-    (void)fd;
-    lc_transport *t = arg;
-    struct iovec iov[LC__WRITEV_MAX];
     int cnt = 0;
-    for (struct lc__wchunk *c = t->whead; c && cnt < LC__WRITEV_MAX; c = c->next) {
+    for (struct lc__wchunk *c = t->whead; c && cnt < max; c = c->next) {
         iov[cnt].iov_base = c->data + c->start;
         iov[cnt].iov_len = c->end - c->start;
         cnt++;
     }
-    if (cnt > 0) {
-        ssize_t n = lc__write_nosigpipe(t, iov, cnt);
-        if (n == -EAGAIN || n == -EWOULDBLOCK)
-            return;
-        if (n < 0) {
-            lc__transport_fatal(t, (int)n);
-            return;
+    return cnt;
+}
+
+void lc__stream_sent(lc_transport *t, size_t n)
+{
+    size_t left = n;
+    t->wsize -= left;
+    while (left && t->whead) {
+        struct lc__wchunk *c = t->whead;
+        size_t avail = c->end - c->start;
+        if (left < avail) {
+            c->start += left;
+            break;
         }
-        size_t left = (size_t)n;
-        t->wsize -= left;
-        while (left && t->whead) {
-            struct lc__wchunk *c = t->whead;
-            size_t avail = c->end - c->start;
-            if (left < avail) {
-                c->start += left;
-                break;
-            }
-            left -= avail;
-            t->whead = c->next;
-            if (t->whead == NULL)
-                t->wtail = NULL;
+        left -= avail;
+        t->whead = c->next;
+        if (t->whead == NULL)
+            t->wtail = NULL;
+        /* Keep one emptied piece of the usual size: a transport that writes
+         * a little on every hop then allocates nothing. */
+        if (t->spare == NULL && c->cap == LC__WCHUNK_MIN)
+            t->spare = c;
+        else
             free(c);
-        }
-        lc__transport_maybe_resume(t);
     }
+    if (n)
+        lc__transport_maybe_resume(t);
     if (t->wsize || (t->flags & LC__T_LOST_QUEUED))
         return;
     lc__transport_want_write(t, 0);
@@ -175,6 +171,27 @@ void lc__stream_on_writable(lc_loop *loop, int fd, void *arg)
         if (rc < 0)
             lc__transport_fatal(t, rc);
     }
+}
+
+void lc__stream_on_writable(lc_loop *loop, int fd, void *arg)
+{
+    (void)loop;
+    (void)fd;
+    lc_transport *t = arg;
+    struct iovec iov[LC__WRITEV_MAX];
+    int cnt = lc__wqueue_iov(t, iov, LC__WRITEV_MAX);
+    size_t sent = 0;
+    if (cnt > 0) {
+        ssize_t n = lc__write_nosigpipe(t, iov, cnt);
+        if (n == -EAGAIN || n == -EWOULDBLOCK)
+            return;
+        if (n < 0) {
+            lc__transport_fatal(t, (int)n);
+            return;
+        }
+        sent = (size_t)n;
+    }
+    lc__stream_sent(t, sent);
 }
 
 int lc_transport_writev(lc_transport *t, const struct iovec *iov, int iovcnt)
@@ -191,7 +208,10 @@ int lc_transport_writev(lc_transport *t, const struct iovec *iov, int iovcnt)
     if (total == 0)
         return 0;
     size_t sent = 0;
-    if (t->wsize == 0) {
+    /* Completion mode: everything goes through the queue, and the backend
+     * sends it with the next poll (one submission for all the writes of an
+     * iteration); a failure reaches connection_lost. */
+    if (t->wsize == 0 && t->cs == NULL) {
         int cnt = iovcnt < IOV_MAX ? iovcnt : IOV_MAX;
         ssize_t n = lc__write_nosigpipe(t, iov, cnt);
         if (n == -EAGAIN || n == -EWOULDBLOCK) {

@@ -31,6 +31,13 @@ static void stop_io(lc_transport *t)
 {
     if (t->fd < 0)
         return;
+    if (t->cs) {
+        /* Completion mode: nothing is watched; an op still in flight is
+         * cancelled when the transport is freed (or on a fatal error). */
+        t->loop->ops->stream_recv(t->loop, t, 0);
+        t->flags &= ~(LC__T_READING | LC__T_WRITING | LC__T_PEER_WATCH);
+        return;
+    }
     lc__io_stop(t->loop, t->fd, LC__EV_READ);
     lc__io_stop(t->loop, t->fd, LC__EV_WRITE);
     t->flags &= ~(LC__T_READING | LC__T_WRITING | LC__T_PEER_WATCH);
@@ -39,6 +46,9 @@ static void stop_io(lc_transport *t)
 static void destroy(lc_transport *t)
 {
     stop_io(t);
+    /* The kernel must be done with the buffers (and the file) first. */
+    if (t->cs)
+        t->loop->ops->stream_cancel(t->loop, t, 1);
     if (t->fd >= 0) {
         lc__fd_set_owner(t->loop, t->fd, 0);
         close(t->fd);
@@ -49,6 +59,7 @@ static void destroy(lc_transport *t)
         free(t->unlink_path);
     }
     lc__wqueue_clear(t);
+    free(t->spare);
     free(t->rbuf);
     free(t);
 }
@@ -146,7 +157,12 @@ int lc__transport_start(lc_transport *t)
     lc__io_stop(t->loop, t->fd, (unsigned)ev);
     if ((rc = lc__set_nonblock(t->fd, 1)) < 0)
         return rc;
-    return lc_call_soon(t->loop, deliver_made, t);
+    /* Completion mode takes connected stream sockets; pipes, PTYs and
+     * datagrams stay on readiness (loop.h, LC_LOOP_COMPLETION). */
+    if (t->kind == LC_TRANSPORT_STREAM && (t->loop->opts.flags & LC_LOOP_COMPLETION) &&
+        t->loop->ops->stream_start && (rc = t->loop->ops->stream_start(t->loop, t)) < 0)
+        return rc;
+    return lc_call_soon(t->loop, deliver_made, t); /* on failure the caller discards t */
 }
 
 void lc__transport_discard(lc_transport *t)
@@ -180,12 +196,23 @@ void lc__transport_lost_soon(lc_transport *t, int err)
 
 void lc__transport_fatal(lc_transport *t, int err)
 {
+    /* A send in flight reads the queue's pieces: cancel it before they go. */
+    if (t->cs)
+        t->loop->ops->stream_cancel(t->loop, t, 0);
     lc__wqueue_clear(t);
     lc__transport_lost_soon(t, err);
 }
 
 int lc__transport_want_read(lc_transport *t, int on)
 {
+    if (t->cs) {
+        if (on)
+            t->flags |= LC__T_READING;
+        else
+            t->flags &= ~LC__T_READING;
+        t->loop->ops->stream_recv(t->loop, t, on);
+        return 0;
+    }
     if (on && !(t->flags & LC__T_READING)) {
         int rc = lc__io_start(t->loop, t->fd, LC__EV_READ,
                               t->kind == LC_TRANSPORT_DATAGRAM ? lc__dgram_on_readable
@@ -203,6 +230,15 @@ int lc__transport_want_read(lc_transport *t, int on)
 
 int lc__transport_want_write(lc_transport *t, int on)
 {
+    if (t->cs) {
+        if (on) {
+            t->flags |= LC__T_WRITING;
+            t->loop->ops->stream_send(t->loop, t);
+        } else {
+            t->flags &= ~LC__T_WRITING;
+        }
+        return 0;
+    }
     if (on && !(t->flags & LC__T_WRITING)) {
         int rc = lc__io_start(t->loop, t->fd, LC__EV_WRITE,
                               t->kind == LC_TRANSPORT_DATAGRAM ? lc__dgram_on_writable
@@ -246,8 +282,6 @@ void lc__transport_maybe_resume(lc_transport *t)
 
 /* ---- the write queue ---- */
 
-#define LC__CHUNK_MIN (16 * 1024)
-
 int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct sockaddr *addr,
                     socklen_t alen, int own_chunk)
 {
@@ -258,10 +292,14 @@ int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct 
         t->wsize += len;
         return 0;
     }
-    size_t cap = own_chunk || len > LC__CHUNK_MIN ? len : LC__CHUNK_MIN;
-    c = malloc(sizeof *c + cap);
-    if (c == NULL)
+    size_t cap = own_chunk || len > LC__WCHUNK_MIN ? len : LC__WCHUNK_MIN;
+    if (t->spare && t->spare->cap >= cap) {
+        c = t->spare;
+        t->spare = NULL;
+        cap = c->cap;
+    } else if ((c = malloc(sizeof *c + cap)) == NULL) {
         return LC_ENOMEM;
+    }
     c->next = NULL;
     c->cap = cap;
     c->start = 0;

@@ -75,7 +75,7 @@ static void rec_pause(lc_transport *t)
     r->size_at_pause = lc_transport_get_write_buffer_size(t);
     /* pause_writing runs inside write(): stop only a running loop (a stop
      * before run would cut the next run short). */
-    if (lc_loop_is_running(lc_transport_loop(t)))
+    if (r->stop_on_pause && lc_loop_is_running(lc_transport_loop(t)))
         lc_loop_stop(lc_transport_loop(t));
 }
 

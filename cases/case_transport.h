@@ -17,10 +17,15 @@ typedef struct lc__rec {
     int keep_open;         /* eof_received's answer */
     int echo;              /* write back what arrives */
     const char *eof_reply; /* on EOF: write this, then close */
-    int paused, resumed;   /* pause_writing also stops the loop */
+    int paused, resumed;
     size_t size_at_pause, size_at_resume;
     size_t stop_at;        /* stop the loop once this many bytes arrived */
     int stop_on_eof, stop_on_lost, stop_on_made;
+    /* pause_writing stops a running loop.  Off by default: in completion
+     * mode the buffer counts bytes until their send completes, so an echo
+     * that forwards faster than sends complete pauses its writer too, as
+     * asyncio's proactor transports do. */
+    int stop_on_pause;
     lc_transport *t;
 } lc__rec;
 

@@ -1,5 +1,6 @@
 /* Planning: case × backend × variant, filtered by --backend and --case. */
 #include "plan.h"
+#include "runner.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -94,8 +95,19 @@ int lc_plan_check_backends(const char *list, char *err, size_t errlen)
 }
 
 /* Variants that change how the harness makes the loop, whatever the case
- * (applied by lc_runner_variant_options), so they make sense for every row. */
-static const char *const loop_mode_variants[] = {"coarse-timeout", NULL};
+ * (applied by lc_runner_variant_options), so they make sense for every row
+ * of a backend that has the mode: a backend whose loops refuse the mode's
+ * flags (completion on a readiness backend, loop.h) gets no row for it, as
+ * an unavailable backend gets none. */
+static const char *const loop_mode_variants[] = {"coarse-timeout", "completion", NULL};
+
+static int backend_has_mode(const char *backend, const char *variant)
+{
+    lc_loop_options o;
+    memset(&o, 0, sizeof o);
+    lc_runner_variant_options(variant, &o);
+    return (o.flags & ~lc_backend_loop_flags(backend)) == 0;
+}
 
 int lc_plan_check_variants(const char *list, char *err, size_t errlen)
 {
@@ -109,7 +121,8 @@ int lc_plan_check_variants(const char *list, char *err, size_t errlen)
             if (strlen(loop_mode_variants[i]) == n && strncmp(p, loop_mode_variants[i], n) == 0)
                 known = 1;
         if (!known) {
-            snprintf(err, errlen, "--variants: unknown variant '%.*s' (known: coarse-timeout)",
+            snprintf(err, errlen,
+                     "--variants: unknown variant '%.*s' (known: coarse-timeout, completion)",
                      (int)n, p);
             return -1;
         }
@@ -208,7 +221,8 @@ int lc_plan_build(lc_plan *plan, const lc_case *const *cases, size_t n, const lc
                 if (strncmp(p, lv, len) != 0 || (p[len] != ',' && p[len] != 0) || case_has_variant(c, lv))
                     continue;
                 for (size_t b = 0; b < na && rc == 0; b++)
-                    rc = lc_plan_add(plan, c, avail[b], lv);
+                    if (backend_has_mode(avail[b], lv))
+                        rc = lc_plan_add(plan, c, avail[b], lv);
             }
         }
     }

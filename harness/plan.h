@@ -29,8 +29,9 @@ typedef struct lc_plan_filter {
     const char *backends;          /* comma-separated list, NULL: all */
     const char *const *case_globs; /* fnmatch patterns (any matches), NULL-terminated; NULL: all */
     int include_stress;            /* run LC_CASE_STRESS cases */
-    /* Comma-separated loop-mode variants ("coarse-timeout") added as extra
-     * rows to every case and backend; NULL: none. */
+    /* Comma-separated loop-mode variants ("coarse-timeout", "completion")
+     * added as extra rows to every case and every backend that has the
+     * mode; NULL: none. */
     const char *extra_variants;
 } lc_plan_filter;
 

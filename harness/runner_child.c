@@ -250,6 +250,7 @@ void lc_runner_variant_options(const char *variant, lc_loop_options *opts)
         {"signalfd", 0, LC_SIGNAL_SIGNALFD, 0},
         {"selfpipe", 0, LC_SIGNAL_SELFPIPE, 0},
         {"coarse-timeout", 0, 0, LC_LOOP_COARSE_TIMEOUT},
+        {"completion", 0, 0, LC_LOOP_COMPLETION},
     };
     if (!variant)
         return;

@@ -9,11 +9,20 @@ const char *backend(void)
     return b && *b ? b : "poll";
 }
 
+/* $LC_TEST_LOOP_FLAGS: "completion" runs every test with the backend
+ * performing stream I/O (ctest entry transports__<backend>_completion). */
+static unsigned loop_flags(void)
+{
+    const char *f = getenv("LC_TEST_LOOP_FLAGS");
+    return f && strcmp(f, "completion") == 0 ? LC_LOOP_COMPLETION : 0;
+}
+
 lc_loop *new_loop(void)
 {
     lc_loop *loop = NULL;
     lc_loop_options o = {0};
     o.backend = backend();
+    o.flags = loop_flags();
     int rc = lc_loop_new(&loop, &o);
     ck_assert_msg(rc == 0, "lc_loop_new(%s): %s", backend(), lc_strerror(rc));
     return loop;
@@ -646,6 +655,7 @@ static Suite *suite(void)
     tcase_add_test(tc, unix_too_long);
     suite_add_tcase(s, tc);
     lc_tt_add_io_tcases(s);
+    lc_tt_add_mode_tcases(s);
     return s;
 }
 
@@ -654,6 +664,10 @@ int main(void)
     lc_probe why;
     if (lc_backend_probe(backend(), &why) < 0 || !why.available) {
         fprintf(stderr, "backend %s not available: %s\n", backend(), why.message);
+        return 77;
+    }
+    if (loop_flags() & ~lc_backend_loop_flags(backend())) {
+        fprintf(stderr, "backend %s has no completion mode\n", backend());
         return 77;
     }
     SRunner *sr = srunner_create(suite());

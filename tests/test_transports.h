@@ -52,5 +52,7 @@ int have_ipv6(void);
 
 /* test_transports_io.c: datagram, pipe and PTY test cases. */
 void lc_tt_add_io_tcases(Suite *s);
+/* test_transports_mode.c: what depends on readiness vs completion mode. */
+void lc_tt_add_mode_tcases(Suite *s);
 
 #endif

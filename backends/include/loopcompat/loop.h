@@ -68,7 +68,17 @@ enum {
      * instead of its nanosecond one (epoll_pwait2, ppoll, pselect); io_uring
      * rounds its timespec up to whole milliseconds.  lc_loop_new() also sets
      * this flag when the environment has LOOPCOMPAT_COARSE_TIMEOUT=1. */
-    LC_LOOP_COARSE_TIMEOUT = 1u << 0
+    LC_LOOP_COARSE_TIMEOUT = 1u << 0,
+    /* Completion mode: the backend performs the I/O of stream transports
+     * (TCP and Unix stream connections, lc_stream_open) itself — it keeps
+     * a receive in flight and sends the write buffer, gathered — instead
+     * of reporting readiness for the loop to read and write; asyncio's
+     * proactor model.  Only io_uring has it: lc_loop_new() returns
+     * LC_ENOTSUP for this flag on any other backend.  Pipes, PTYs,
+     * datagrams, listening sockets and connects stay on readiness, and
+     * add_reader/add_writer keep working.  What changes for the user is
+     * documented in transport.h ("Completion mode"). */
+    LC_LOOP_COMPLETION = 1u << 1
 };
 
 typedef struct lc_loop_options {
@@ -79,7 +89,8 @@ typedef struct lc_loop_options {
 } lc_loop_options;
 
 /* Create a loop.  opts may be NULL.  On failure *out is NULL and the code is
- * LC_ENOBACKEND, LC_EUNAVAIL, LC_ENOMEM or -errno. */
+ * LC_ENOBACKEND, LC_EUNAVAIL, LC_ENOMEM, -errno, or LC_ENOTSUP for a flag
+ * the backend cannot honour (LC_LOOP_COMPLETION). */
 int lc_loop_new(lc_loop **out, const lc_loop_options *opts);
 
 /* Run until lc_loop_stop().  A stop requested before run makes run do exactly
@@ -215,6 +226,10 @@ int lc_backend_probe(const char *name, lc_probe *why);
  * backend in preference order. */
 const char *lc_backend_default(void);
 int64_t lc_backend_timeout_granularity_ns(const char *name, unsigned loop_flags);
+/* The LC_LOOP_* flags a loop on this backend accepts (0 if the name is
+ * unknown): LC_LOOP_COARSE_TIMEOUT everywhere, LC_LOOP_COMPLETION where the
+ * backend can perform stream I/O itself. */
+unsigned lc_backend_loop_flags(const char *name);
 const char *lc_reason_name(int reason);
 
 /* ---- policies (asyncio-policy) -------------------------------------------

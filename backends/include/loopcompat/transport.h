@@ -26,7 +26,26 @@
  * gets connection_lost(LC_ECLOSED) there (or the error it was already
  * closing with), then its fd is closed and it is freed.  A pending connect
  * gets its callback with LC_ECLOSED.  A transport whose connection_made was
- * never delivered is freed without any callback. */
+ * never delivered is freed without any callback.
+ *
+ * Completion mode (a loop made with LC_LOOP_COMPLETION, io_uring only):
+ * the backend performs the receives and sends of stream transports
+ * (lc_stream_open, TCP and Unix connections) — asyncio's proactor
+ * transports (proactor_events.py) — and everything above holds, with three
+ * differences a program can see:
+ *   - a write never writes by itself: the data is buffered and the backend
+ *     sends it with the loop's next poll, all the writes of an iteration in
+ *     one submission.  get_write_buffer_size counts bytes until their send
+ *     completed, so pause_writing can come where a readiness loop's direct
+ *     write would have emptied the buffer at once.  A send error reaches
+ *     connection_lost(-errno); the write call itself returns 0.
+ *   - a receive is in flight while the transport reads.  pause_reading
+ *     does not cancel it: what it brings is kept and delivered (after
+ *     resume_reading) before anything else, as is an EOF it sees.
+ *   - close() and abort() cancel what is in flight and wait until the
+ *     kernel released the transport's buffers and socket, so the socket is
+ *     closed when connection_lost is delivered, as in readiness mode.
+ * Pipes, PTYs and datagram endpoints stay on readiness in that mode. */
 #ifndef LOOPCOMPAT_TRANSPORT_H
 #define LOOPCOMPAT_TRANSPORT_H
 

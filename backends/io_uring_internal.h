@@ -1,0 +1,65 @@
+/* Shared by io_uring.c (the ring, readiness through POLL_ADD) and
+ * io_uring_stream.c (stream transports in completion mode). */
+#ifndef LC_IO_URING_INTERNAL_H
+#define LC_IO_URING_INTERNAL_H
+
+#include "lc_internal.h"
+
+#include <liburing.h>
+
+/* An intrusive doubly linked list: a list is a sentinel node pointing at
+ * itself; a node on no list has next == NULL. */
+struct lc__ur_link {
+    struct lc__ur_link *prev, *next;
+};
+
+struct ur_fd;
+
+struct lc__uring {
+    struct io_uring ring;
+    bool ring_ok;
+    int multishot;     /* 1 yes, 0 no, -1 not yet confirmed by a CQE */
+    uint32_t next_gen;
+    struct ur_fd *fds;
+    int nfds;
+    int *pending, npending, cap_pending;
+    int *touched, ntouched, cap_touched;
+    bool stale;        /* removals of stale requests queued while reaping */
+
+    /* io_uring_stream.c */
+    struct lc__ur_link streams; /* every transport's completion state */
+    struct lc__ur_link submit;  /* states with an op waiting for an SQE */
+    struct lc__ur_link done;    /* states with a completion to deliver */
+    bool no_poll_first;         /* the kernel refused IORING_RECVSEND_POLL_FIRST */
+};
+
+/* user_data of the completion-mode ops: this bit, the state's address and
+ * the op kind in the low bits.  Poll requests never set it: their
+ * generations stay below 2^31. */
+#define LC__UR_OP_BIT (UINT64_C(1) << 63)
+
+/* io_uring.c */
+/* An SQE, submitting what is queued first if the ring is full. */
+struct io_uring_sqe *lc__ur_get_sqe(struct lc__uring *u, int *err);
+/* Handle every CQE in the ring now (recorded; readiness is reported with
+ * the next poll, completions by complete()). */
+void lc__ur_reap(struct lc__uring *u);
+
+/* io_uring_stream.c */
+void lc__ur_streams_init(struct lc__uring *u);
+/* Turn the waiting ops into SQEs (before the poll's io_uring_enter). */
+int lc__ur_streams_flush(struct lc__uring *u);
+void lc__ur_stream_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe);
+/* Completions are waiting for complete(): the poll must not block. */
+bool lc__ur_streams_ready(const struct lc__uring *u);
+/* On a new ring in a forked child: submit again what was in flight. */
+void lc__ur_streams_after_fork(struct lc__uring *u);
+void lc__ur_streams_destroy(struct lc__uring *u);
+
+int lc__ur_stream_start(lc_loop *loop, struct lc_transport *t);
+void lc__ur_stream_recv(lc_loop *loop, struct lc_transport *t, int on);
+void lc__ur_stream_send(lc_loop *loop, struct lc_transport *t);
+void lc__ur_stream_cancel(lc_loop *loop, struct lc_transport *t, int release);
+void lc__ur_complete(lc_loop *loop);
+
+#endif

@@ -1,0 +1,414 @@
+/* Stream transports in completion mode on io_uring (LC_LOOP_COMPLETION).
+ *
+ * The backend performs the transport's I/O instead of reporting readiness:
+ * while the transport reads, one IORING_OP_RECV into its read buffer is in
+ * flight; its write queue goes out with one IORING_OP_SEND (one piece) or
+ * IORING_OP_SENDMSG (the pieces gathered) at a time, with MSG_NOSIGNAL
+ * (send(2): no SIGPIPE for a peer that went away).  For a socket without
+ * data (or without room) the kernel arms its own poll and completes the
+ * request when the socket is ready (io_uring_enter(2), IORING_OP_RECV).
+ *
+ * Nothing enters the kernel by itself: a wanted op puts its transport on a
+ * list, and the SQEs are prepared right before the poll's io_uring_enter(2)
+ * — an iteration that forwards data on a thousand connections makes one
+ * system call for all the sends, the new receives and the wait.  A recv
+ * submitted after a read that did not fill the buffer carries
+ * IORING_RECVSEND_POLL_FIRST (Linux 5.19): the socket is most likely empty,
+ * so the kernel arms the poll without trying the read first.
+ *
+ * Completions are recorded when reaped and delivered by complete(), which
+ * the core calls after the ready queue and the readiness callbacks of the
+ * iteration — where a readiness backend's read would have run.
+ *
+ * Semantics (transport.h, "Completion mode"), as asyncio's proactor
+ * transports (Lib/asyncio/proactor_events.py): a write is buffered and sent
+ * with the next poll, and a send error reaches connection_lost.
+ * pause_reading does not cancel the recv in flight: data it brings is kept
+ * and delivered after resume_reading (proactor_events.py keeps it in
+ * _pending_data).
+ *
+ * Lifetime: an op in flight holds the transport's buffer and a reference to
+ * its file.  Before the write queue is dropped (abort, a fatal error) or
+ * the transport is freed, stream_cancel submits IORING_OP_ASYNC_CANCEL for
+ * each op in flight and reaps until their CQEs came back; then the kernel
+ * holds nothing of the transport's, and close(2) really closes the socket
+ * (the peer reads EOF at once).  CQEs of other requests reaped while
+ * waiting are recorded as usual. */
+#include "lc_transport.h"
+
+#ifdef LC_HAVE_LIBURING
+
+#include "io_uring_internal.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OP_IDLE = 0,
+    OP_WANTED, /* on the submit list */
+    OP_FLIGHT, /* submitted, CQE not reaped */
+    OP_DONE,   /* CQE reaped, on the done list */
+    OP_KEPT    /* recv result held while reading is paused */
+};
+
+enum { KIND_RECV = 0, KIND_SEND = 1, KIND_CANCEL = 2 };
+
+struct ur_stream {
+    struct lc__ur_link all, sub, done;
+    lc_transport *t;
+    unsigned char rst, sst;
+    bool poll_first; /* the last read left the buffer part empty */
+    bool rpf;        /* the recv in flight was sent with POLL_FIRST */
+    int rres, sres;
+    struct msghdr msg;
+    struct iovec iov[LC__WRITEV_MAX];
+};
+
+#define FROM_LINK(p, field) ((struct ur_stream *)(void *)((char *)(p) - offsetof(struct ur_stream, field)))
+
+static void list_init(struct lc__ur_link *l) { l->prev = l->next = l; }
+static bool list_empty(const struct lc__ur_link *l) { return l->next == l; }
+
+static void link_push(struct lc__ur_link *head, struct lc__ur_link *n)
+{
+    if (n->next)
+        return;
+    n->prev = head->prev;
+    n->next = head;
+    head->prev->next = n;
+    head->prev = n;
+}
+
+static void link_del(struct lc__ur_link *n)
+{
+    if (!n->next)
+        return;
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = NULL;
+}
+
+static uint64_t ud_of(struct ur_stream *s, unsigned kind)
+{
+    return LC__UR_OP_BIT | (uint64_t)(uintptr_t)s | kind;
+}
+
+void lc__ur_streams_init(struct lc__uring *u)
+{
+    list_init(&u->streams);
+    list_init(&u->submit);
+    list_init(&u->done);
+}
+
+int lc__ur_stream_start(lc_loop *loop, lc_transport *t)
+{
+    struct lc__uring *u = loop->backend;
+    struct ur_stream *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return LC_ENOMEM;
+    s->t = t;
+    link_push(&u->streams, &s->all);
+    t->cs = s;
+    return 0;
+}
+
+void lc__ur_stream_recv(lc_loop *loop, lc_transport *t, int on)
+{
+    struct lc__uring *u = loop->backend;
+    struct ur_stream *s = t->cs;
+    if (!on) {
+        if (s->rst == OP_WANTED)
+            s->rst = OP_IDLE; /* the flush skips it */
+        return;
+    }
+    if (s->rst == OP_IDLE) {
+        s->rst = OP_WANTED;
+        link_push(&u->submit, &s->sub);
+    } else if (s->rst == OP_KEPT) {
+        /* Delivered by complete(): never from inside resume_reading. */
+        s->rst = OP_DONE;
+        link_push(&u->done, &s->done);
+    }
+}
+
+void lc__ur_stream_send(lc_loop *loop, lc_transport *t)
+{
+    struct lc__uring *u = loop->backend;
+    struct ur_stream *s = t->cs;
+    /* A send in flight or just completed: its completion sends the rest. */
+    if (s->sst == OP_IDLE && t->wsize) {
+        s->sst = OP_WANTED;
+        link_push(&u->submit, &s->sub);
+    }
+}
+
+static int prep_recv(struct lc__uring *u, struct ur_stream *s)
+{
+    int err = 0;
+    struct io_uring_sqe *sqe = lc__ur_get_sqe(u, &err);
+    if (sqe == NULL)
+        return err;
+    lc_transport *t = s->t;
+    io_uring_prep_recv(sqe, t->fd, t->rbuf, LC__READ_CHUNK, 0);
+    s->rpf = s->poll_first && !u->no_poll_first;
+    if (s->rpf)
+        sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+    io_uring_sqe_set_data64(sqe, ud_of(s, KIND_RECV));
+    s->rst = OP_FLIGHT;
+    return 0;
+}
+
+static int prep_send(struct lc__uring *u, struct ur_stream *s)
+{
+    lc_transport *t = s->t;
+    int cnt = lc__wqueue_iov(t, s->iov, LC__WRITEV_MAX);
+    if (cnt == 0) {
+        s->sst = OP_IDLE;
+        return 0;
+    }
+    int err = 0;
+    struct io_uring_sqe *sqe = lc__ur_get_sqe(u, &err);
+    if (sqe == NULL)
+        return err;
+    if (cnt == 1) {
+        io_uring_prep_send(sqe, t->fd, s->iov[0].iov_base, s->iov[0].iov_len, MSG_NOSIGNAL);
+    } else {
+        /* The msghdr and its iovecs stay in place until the CQE. */
+        memset(&s->msg, 0, sizeof s->msg);
+        s->msg.msg_iov = s->iov;
+        s->msg.msg_iovlen = (size_t)cnt;
+        io_uring_prep_sendmsg(sqe, t->fd, &s->msg, MSG_NOSIGNAL);
+    }
+    io_uring_sqe_set_data64(sqe, ud_of(s, KIND_SEND));
+    s->sst = OP_FLIGHT;
+    return 0;
+}
+
+int lc__ur_streams_flush(struct lc__uring *u)
+{
+    while (!list_empty(&u->submit)) {
+        struct ur_stream *s = FROM_LINK(u->submit.next, sub);
+        int rc = 0;
+        if (s->rst == OP_WANTED)
+            rc = prep_recv(u, s);
+        if (rc == 0 && s->sst == OP_WANTED)
+            rc = prep_send(u, s);
+        if (rc < 0)
+            return rc; /* still on the list: tried again with the next poll */
+        link_del(&s->sub);
+    }
+    return 0;
+}
+
+void lc__ur_stream_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
+{
+    uint64_t ud = io_uring_cqe_get_data64(cqe) & ~LC__UR_OP_BIT;
+    unsigned kind = (unsigned)(ud & 3u);
+    struct ur_stream *s = (struct ur_stream *)(uintptr_t)(ud & ~(uint64_t)3u);
+    if (s == NULL || kind == KIND_CANCEL)
+        return; /* an ASYNC_CANCEL's own completion */
+    if (s->t == NULL) { /* given up by stream_cancel: nothing to deliver to */
+        if (kind == KIND_RECV)
+            s->rst = OP_IDLE;
+        else
+            s->sst = OP_IDLE;
+        if (s->rst != OP_FLIGHT && s->sst != OP_FLIGHT) {
+            link_del(&s->all);
+            free(s);
+        }
+        return;
+    }
+    if (kind == KIND_RECV && s->rst == OP_FLIGHT) {
+        s->rres = cqe->res;
+        s->rst = OP_DONE;
+    } else if (kind == KIND_SEND && s->sst == OP_FLIGHT) {
+        s->sres = cqe->res;
+        s->sst = OP_DONE;
+    } else {
+        return;
+    }
+    link_push(&u->done, &s->done);
+}
+
+bool lc__ur_streams_ready(const struct lc__uring *u) { return !list_empty(&u->done); }
+
+/* Errors after which the same op is simply submitted again. */
+static bool transient(int res) { return res == -EINTR || res == -EAGAIN || res == -ENOBUFS; }
+
+static void want_recv_again(struct lc__uring *u, struct ur_stream *s)
+{
+    unsigned f = s->t->flags;
+    if (s->rst == OP_IDLE && (f & LC__T_READING) &&
+        !(f & (LC__T_CLOSING | LC__T_READ_PAUSED | LC__T_EOF_READ))) {
+        s->rst = OP_WANTED;
+        link_push(&u->submit, &s->sub);
+    }
+}
+
+static void deliver_recv(struct lc__uring *u, struct ur_stream *s)
+{
+    lc_transport *t = s->t;
+    int res = s->rres;
+    s->rst = OP_IDLE;
+    if (t->flags & (LC__T_CLOSING | LC__T_LOST_QUEUED))
+        return; /* close() stopped reading: what came is dropped */
+    if (t->flags & LC__T_READ_PAUSED) {
+        s->rst = OP_KEPT; /* until resume_reading */
+        return;
+    }
+    if (!(t->flags & LC__T_READING))
+        return;
+    if (res > 0) {
+        s->poll_first = res < LC__READ_CHUNK;
+        if (t->proto && t->proto->data_received)
+            t->proto->data_received(t, t->rbuf, (size_t)res);
+        want_recv_again(u, s);
+    } else if (res == 0) {
+        lc__stream_eof(t);
+    } else if (res == -EINVAL && s->rpf && !u->no_poll_first) {
+        u->no_poll_first = true; /* before Linux 5.19 */
+        want_recv_again(u, s);
+    } else if (transient(res)) {
+        want_recv_again(u, s);
+    } else {
+        lc__transport_fatal(t, res);
+    }
+}
+
+static void deliver_send(struct lc__uring *u, struct ur_stream *s)
+{
+    lc_transport *t = s->t;
+    int res = s->sres;
+    s->sst = OP_IDLE;
+    if (t->flags & LC__T_LOST_QUEUED)
+        return;
+    if (res < 0 && !transient(res)) {
+        lc__transport_fatal(t, res);
+        return;
+    }
+    if (res > 0)
+        lc__stream_sent(t, (size_t)res);
+    if (s->sst == OP_IDLE && t->wsize && !(t->flags & LC__T_LOST_QUEUED)) {
+        s->sst = OP_WANTED;
+        link_push(&u->submit, &s->sub);
+    }
+}
+
+void lc__ur_complete(lc_loop *loop)
+{
+    struct lc__uring *u = loop->backend;
+    if (list_empty(&u->done))
+        return;
+    /* This batch only: what the callbacks cause comes with the next poll. */
+    struct lc__ur_link batch;
+    batch.next = u->done.next;
+    batch.prev = u->done.prev;
+    batch.next->prev = &batch;
+    batch.prev->next = &batch;
+    list_init(&u->done);
+    while (!list_empty(&batch) && !loop->closed) {
+        struct ur_stream *s = FROM_LINK(batch.next, done);
+        link_del(&s->done);
+        /* A state is freed only when its transport is (never from inside
+         * a protocol callback), so s stays valid across both deliveries. */
+        if (s->rst == OP_DONE)
+            deliver_recv(u, s);
+        if (s->sst == OP_DONE)
+            deliver_send(u, s);
+    }
+    /* Left over only if the loop closed: the closers freed those states. */
+    if (!list_empty(&batch)) {
+        batch.next->prev = u->done.prev;
+        u->done.prev->next = batch.next;
+        batch.prev->next = &u->done;
+        u->done.prev = batch.prev;
+    }
+}
+
+static int queue_cancel(struct lc__uring *u, struct ur_stream *s, unsigned kind)
+{
+    int err = 0;
+    struct io_uring_sqe *sqe = lc__ur_get_sqe(u, &err);
+    if (sqe == NULL)
+        return err;
+    io_uring_prep_cancel64(sqe, ud_of(s, kind), 0);
+    io_uring_sqe_set_data64(sqe, ud_of(NULL, KIND_CANCEL));
+    return 0;
+}
+
+void lc__ur_stream_cancel(lc_loop *loop, lc_transport *t, int release)
+{
+    struct lc__uring *u = loop->backend;
+    struct ur_stream *s = t->cs;
+    if (s == NULL)
+        return;
+    link_del(&s->sub);
+    if (s->rst == OP_WANTED)
+        s->rst = OP_IDLE;
+    if (s->sst == OP_WANTED)
+        s->sst = OP_IDLE;
+    bool ok = (s->rst != OP_FLIGHT || queue_cancel(u, s, KIND_RECV) == 0) &&
+              (s->sst != OP_FLIGHT || queue_cancel(u, s, KIND_SEND) == 0);
+    /* A recv or send armed on a socket is cancelled at once
+     * (IORING_OP_ASYNC_CANCEL finds it in the poll table); the loop only
+     * waits for the CQEs to be posted. */
+    while (ok && (s->rst == OP_FLIGHT || s->sst == OP_FLIGHT)) {
+        int rc = io_uring_submit_and_wait(&u->ring, 1);
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME)
+            ok = false;
+        lc__ur_reap(u);
+    }
+    if (!ok) {
+        /* The kernel may still write into the read buffer and read the
+         * queue's pieces: give them up to it rather than free them. */
+        t->rbuf = NULL;
+        t->whead = t->wtail = NULL;
+        t->wsize = 0;
+    }
+    link_del(&s->done);
+    if (s->rst == OP_DONE || s->rst == OP_KEPT)
+        s->rst = OP_IDLE;
+    if (s->sst == OP_DONE)
+        s->sst = OP_IDLE;
+    if (release || !ok) {
+        if (ok) {
+            link_del(&s->all);
+            free(s);
+        } else {
+            s->t = NULL; /* stays on the list; freed with the ring */
+        }
+        t->cs = NULL;
+    }
+}
+
+void lc__ur_streams_after_fork(struct lc__uring *u)
+{
+    /* What was in flight belongs to the parent's ring: submit it anew. */
+    for (struct lc__ur_link *l = u->streams.next; l != &u->streams; l = l->next) {
+        struct ur_stream *s = FROM_LINK(l, all);
+        if (s->t == NULL)
+            continue;
+        if (s->rst == OP_FLIGHT)
+            s->rst = OP_WANTED;
+        if (s->sst == OP_FLIGHT)
+            s->sst = OP_WANTED;
+        if (s->rst == OP_WANTED || s->sst == OP_WANTED)
+            link_push(&u->submit, &s->sub);
+    }
+}
+
+void lc__ur_streams_destroy(struct lc__uring *u)
+{
+    /* After io_uring_queue_exit(): no request is left in the kernel. */
+    while (!list_empty(&u->streams)) {
+        struct ur_stream *s = FROM_LINK(u->streams.next, all);
+        link_del(&s->all);
+        if (s->t)
+            s->t->cs = NULL;
+        free(s);
+    }
+}
+
+#endif /* LC_HAVE_LIBURING */

@@ -1,0 +1,186 @@
+/* Stream transports: what depends on the loop's I/O mode (readiness, or
+ * completion with LC_LOOP_COMPLETION), and the paths completion mode adds
+ * — a receive in flight while reading is paused, cancelled on abort and on
+ * loop close.  The same tests run in both modes. */
+#include "test_transports.h"
+
+static int completion(lc_loop *loop)
+{
+    (void)loop;
+    const char *f = getenv("LC_TEST_LOOP_FLAGS");
+    return f && strcmp(f, "completion") == 0;
+}
+
+/* Readiness: a write with nothing queued goes to the socket at once.
+ * Completion: it is buffered and sent with the next poll (transport.h,
+ * "Completion mode"); the buffer size says which happened. */
+START_TEST(write_goes_out_by_mode)
+{
+    lc_loop *loop = new_loop();
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    struct rec r = {0};
+    lc_transport *t;
+    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    spin(loop, 2);
+    ck_assert_int_eq(lc_transport_write(t, "hello", 5), 0);
+    char buf[16];
+    if (completion(loop)) {
+        ck_assert_uint_eq(lc_transport_get_write_buffer_size(t), 5);
+        ck_assert_int_eq(read(sv[1], buf, sizeof buf), -1); /* nothing sent yet */
+        ck_assert_int_eq(errno, EAGAIN);
+        ck_assert_int_eq(lc_transport_write(t, " world", 6), 0);
+        ck_assert_uint_eq(lc_transport_get_write_buffer_size(t), 11);
+        spin(loop, 3);
+    } else {
+        ck_assert_uint_eq(lc_transport_get_write_buffer_size(t), 0);
+        ck_assert_int_eq(lc_transport_write(t, " world", 6), 0);
+    }
+    ck_assert_uint_eq(lc_transport_get_write_buffer_size(t), 0);
+    ck_assert_int_eq(read(sv[1], buf, sizeof buf), 11);
+    ck_assert(memcmp(buf, "hello world", 11) == 0);
+    lc_transport_abort(t);
+    spin(loop, 2);
+    ck_assert_int_eq(r.lost, 1);
+    close(sv[1]);
+    rec_free(&r);
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* Reading paused after the loop started reading (in completion mode a
+ * receive is then in flight): nothing is delivered while paused, and what
+ * arrived is delivered after resume, once and in order. */
+START_TEST(pause_with_read_in_flight)
+{
+    lc_loop *loop = new_loop();
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct rec r = {0};
+    lc_transport *t;
+    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    spin(loop, 3);
+    ck_assert_int_eq(r.made, 1);
+    ck_assert_int_eq(lc_transport_pause_reading(t), 0);
+    ck_assert_int_eq(lc_transport_is_reading(t), 0);
+    ck_assert_int_eq(write(sv[1], "abc", 3), 3);
+    spin(loop, 5);
+    ck_assert_uint_eq(r.len, 0);
+    ck_assert_int_eq(lc_transport_resume_reading(t), 0);
+    ck_assert_uint_eq(r.len, 0); /* never from inside resume_reading */
+    ck_assert_int_eq(write(sv[1], "def", 3), 3);
+    r.stop_at = 6;
+    run(loop);
+    ck_assert_uint_eq(r.len, 6);
+    ck_assert(memcmp(r.data, "abcdef", 6) == 0);
+    /* Pause again and close the peer: EOF waits for resume too. */
+    ck_assert_int_eq(lc_transport_pause_reading(t), 0);
+    close(sv[1]);
+    spin(loop, 5);
+    ck_assert_int_eq(r.eof, 0);
+    ck_assert_int_eq(lc_transport_resume_reading(t), 0);
+    r.stop_on_lost = 1;
+    run(loop);
+    ck_assert_int_eq(r.eof, 1);
+    ck_assert_int_eq(r.lost, 1);
+    ck_assert_int_eq(r.lost_err, 0);
+    rec_free(&r);
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* abort() with a large write partly sent and a receive in flight: the
+ * buffer is dropped, connection_lost(0) comes, and the socket is really
+ * closed when it does (the peer drains what was sent, then reads EOF). */
+START_TEST(abort_with_ops_in_flight)
+{
+    lc_loop *loop = new_loop();
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct rec r = {0};
+    r.stop_on_lost = 1;
+    lc_transport *t;
+    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    spin(loop, 2);
+    size_t n = 8u << 20;
+    unsigned char *big = malloc(n);
+    fill_pattern(big, n, 0);
+    ck_assert_int_eq(lc_transport_write(t, big, n), 0);
+    spin(loop, 2);
+    size_t left = lc_transport_get_write_buffer_size(t);
+    ck_assert_uint_gt(left, 0);
+    ck_assert_uint_lt(left, n + 1);
+    ck_assert_int_eq(lc_transport_abort(t), 0);
+    ck_assert_uint_eq(lc_transport_get_write_buffer_size(t), 0);
+    run(loop);
+    ck_assert_int_eq(r.lost, 1);
+    ck_assert_int_eq(r.lost_err, 0);
+    size_t got = 0;
+    ssize_t k;
+    while ((k = read(sv[1], big, n)) > 0)
+        got += (size_t)k;
+    ck_assert_int_eq(k, 0); /* EOF, not a hang */
+    ck_assert_uint_eq(got, n - left);
+    close(sv[1]);
+    free(big);
+    rec_free(&r);
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* A peer that resets the connection while a write is buffered: the error
+ * reaches connection_lost (in completion mode the send reports it). */
+START_TEST(peer_reset_reaches_lost)
+{
+    lc_loop *loop = new_loop();
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct rec r = {0};
+    r.stop_on_lost = 1;
+    lc_transport *t;
+    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    ck_assert_int_eq(lc_transport_pause_reading(t), 0);
+    spin(loop, 2);
+    close(sv[1]);
+    int rc = lc_transport_write(t, "x", 1);
+    /* Readiness writes at once and returns the error as well. */
+    ck_assert(rc == 0 || rc == -EPIPE);
+    run(loop);
+    ck_assert_int_eq(r.lost, 1);
+    ck_assert_int_eq(r.lost_err, -EPIPE);
+    rec_free(&r);
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* LC_LOOP_COMPLETION: refused with LC_ENOTSUP by a backend without the
+ * mode (loop.h), accepted by one that lists it; unknown flags: LC_EINVAL. */
+START_TEST(completion_flag_by_backend)
+{
+    lc_loop *loop = NULL;
+    lc_loop_options o = {0};
+    o.backend = backend();
+    o.flags = LC_LOOP_COMPLETION;
+    int rc = lc_loop_new(&loop, &o);
+    int has = (lc_backend_loop_flags(backend()) & LC_LOOP_COMPLETION) != 0;
+    ck_assert_int_eq(has, strcmp(backend(), "io_uring") == 0);
+    ck_assert_int_eq(rc, has ? 0 : LC_ENOTSUP);
+    ck_assert(has ? loop != NULL : loop == NULL);
+    lc_loop_free(loop);
+    o.flags = 1u << 20;
+    ck_assert_int_eq(lc_loop_new(&loop, &o), LC_EINVAL);
+    ck_assert_ptr_null(loop);
+    ck_assert_uint_eq(lc_backend_loop_flags("no-such-backend"), 0);
+}
+END_TEST
+
+void lc_tt_add_mode_tcases(Suite *s)
+{
+    TCase *tc = tcase_create("mode");
+    tcase_add_test(tc, completion_flag_by_backend);
+    tcase_add_test(tc, write_goes_out_by_mode);
+    tcase_add_test(tc, pause_with_read_in_flight);
+    tcase_add_test(tc, abort_with_ops_in_flight);
+    tcase_add_test(tc, peer_reset_reaches_lost);
+    suite_add_tcase(s, tc);
+}

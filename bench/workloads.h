@@ -52,6 +52,38 @@ struct lcb_chain_impl {
     void (*stop)(void *st); /* unregister everything and free the loop */
 };
 
+/* ---- stream chain -------------------------------------------------------
+ * The pipes chain through each library's stream API: n socketpairs; the
+ * library reads fds[i][0] and its data callback writes what arrived to
+ * fds[i+1][1] (wrapping) with the library's write call, until w * size
+ * bytes were forwarded; `a` messages of `size` bytes start at evenly
+ * spaced pairs.  Done when every byte written was read (count == fired). */
+struct lcb_schain {
+    int n, a, w;
+    size_t size;
+    int (*fds)[2];
+    long long count, fired, budget;
+};
+
+/* len bytes arrived at a pair: how many of them to forward to the next. */
+static inline size_t lcb_schain_received(struct lcb_schain *c, size_t len)
+{
+    c->count += (long long)len;
+    size_t fwd = (long long)len < c->budget ? len : (size_t)c->budget;
+    c->budget -= (long long)fwd;
+    c->fired += (long long)fwd;
+    return fwd;
+}
+
+struct lcb_schain_impl {
+    const char *name;
+    /* A fresh loop with a stream on every fd (reading the fds[i][0]);
+     * NULL and a reason in `why` when it cannot take the workload. */
+    void *(*start)(struct lcb_schain *c, char *why, size_t len);
+    void (*once)(void *st); /* one iteration with a zero timeout */
+    void (*stop)(void *st); /* close every stream and its fd, free the loop */
+};
+
 /* ---- a million timers (libuv million_timers, shuffled) -----------------
  * Arm n one-shot timers with delay_ns[i], cancel every odd i, run until the
  * rest fired. */
@@ -127,6 +159,7 @@ const char *lcb_ev_version(void);
 const char *lcb_event_version(void);
 
 extern const struct lcb_chain_impl lcb_uv_chain, lcb_ev_chain, lcb_event_chain;
+extern const struct lcb_schain_impl lcb_uv_schain, lcb_event_schain;
 int lcb_uv_timers(int n, const int64_t *d, struct lcb_timers_result *o, char *why, size_t len);
 int lcb_ev_timers(int n, const int64_t *d, struct lcb_timers_result *o, char *why, size_t len);
 int lcb_event_timers(int n, const int64_t *d, struct lcb_timers_result *o, char *why, size_t len);

@@ -138,6 +138,11 @@ int lc_loop_close(lc_loop *loop)
         return 0;
     if (loop->running)
         return LC_ERUNNING;
+    /* From here on, other threads must not reach the wakeup or the backend
+     * being torn down (call_soon_threadsafe, stop). */
+    pthread_mutex_lock(&loop->ts_lock);
+    loop->ts_closed = true;
+    pthread_mutex_unlock(&loop->ts_lock);
     /* Subsystems first (they may still unregister fds), newest first. */
     while (loop->closers) {
         struct lc__closer *c = loop->closers;
@@ -253,7 +258,7 @@ int lc_call_soon_threadsafe(lc_loop *loop, lc_cb cb, void *arg)
     if (loop == NULL || cb == NULL)
         return LC_EINVAL;
     pthread_mutex_lock(&loop->ts_lock);
-    if (loop->closed) {
+    if (loop->closed || loop->ts_closed) {
         pthread_mutex_unlock(&loop->ts_lock);
         return LC_ECLOSED;
     }
@@ -274,7 +279,7 @@ void lc_loop_stop(lc_loop *loop)
     /* Called from another thread, stop must interrupt a blocking poll. */
     if (loop->running && !pthread_equal(pthread_self(), loop->thread)) {
         pthread_mutex_lock(&loop->ts_lock);
-        if (!loop->closed && !atomic_exchange(&loop->ts_wake_pending, true))
+        if (!loop->ts_closed && !atomic_exchange(&loop->ts_wake_pending, true))
             lc__wakeup_signal(loop);
         pthread_mutex_unlock(&loop->ts_lock);
     }

@@ -137,6 +137,7 @@ struct lc_loop {
     pthread_mutex_t ts_lock;
     struct lc__ring ts_ready;
     atomic_bool ts_wake_pending;
+    bool ts_closed;         /* under ts_lock: close has begun */
     atomic_bool polling;    /* in the backend's poll: a wakeup is needed */
     int wake_rfd, wake_wfd; /* eventfd: both the same fd */
 

@@ -224,6 +224,43 @@ START_TEST(threadsafe_from_many_threads_exact_count)
 }
 END_TEST
 
+struct hammer {
+    lc_loop *loop;
+    long sent;
+    int last;
+};
+
+static void noop_cb(lc_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+static void *hammer_thread(void *arg)
+{
+    struct hammer *h = arg;
+    while ((h->last = lc_call_soon_threadsafe(h->loop, noop_cb, NULL)) == 0)
+        h->sent++;
+    return NULL;
+}
+
+START_TEST(threadsafe_racing_close_gets_eclosed)
+{
+    lc_loop *loop = new_loop();
+    struct hammer h = {loop, 0, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, hammer_thread, &h);
+    struct timespec d = {0, 10 * 1000 * 1000};
+    nanosleep(&d, NULL);
+    ck_assert_int_eq(lc_loop_close(loop), 0);
+    pthread_join(th, NULL);
+    /* The thread stops on its own: once close began, calls are refused. */
+    ck_assert_int_eq(h.last, LC_ECLOSED);
+    ck_assert_int_gt(h.sent, 0);
+    lc_loop_free(loop);
+}
+END_TEST
+
 /* ---- timers ---- */
 
 START_TEST(timers_fire_in_deadline_order)
@@ -700,6 +737,7 @@ int main(void)
     tcase_add_test(tc, stop_before_run_is_one_iteration);
     tcase_add_test(tc, threadsafe_wakes_blocked_poll);
     tcase_add_test(tc, threadsafe_from_many_threads_exact_count);
+    tcase_add_test(tc, threadsafe_racing_close_gets_eclosed);
     tcase_add_test(tc, timers_fire_in_deadline_order);
     tcase_add_test(tc, timer_cancel_and_rearm);
     tcase_add_test(tc, timers_never_early);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd_args.h"
@@ -334,6 +335,9 @@ int lc_cmd_run(int argc, char **argv)
     if (!a.quiet)
         lc_term_matrix(stdout, &plan, results, bk, colour);
     lc_term_unexpected(stdout, &plan, results, colour);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN); /* the runner's default -j */
+    lc_term_timing(stdout, &plan, results, info.time_end_ms - info.time_start_ms,
+                   a.jobs > 0 ? a.jobs : ncpu > 0 ? (int)ncpu : 1);
     size_t unexpected = lc_term_summary(stdout, &plan, results);
     if (!doc || lc_report_write(doc, output, err, sizeof err) < 0) {
         fprintf(stderr, "loopcompat run: %s\n", doc ? err : "out of memory");

@@ -125,9 +125,10 @@ int lc_runner_parse_record(const char *buf, size_t len, lc_result *r, char *err,
     }
     const char *status = NULL;
     json_t *msg = NULL, *ev = NULL, *refs = NULL, *meas = NULL;
-    if (json_unpack_ex(rec, &je, JSON_STRICT, "{s:s, s:o, s:o, s:o, s:o}", "status", &status,
+    json_int_t case_us = -1;
+    if (json_unpack_ex(rec, &je, JSON_STRICT, "{s:s, s:o, s:o, s:o, s:o, s?I}", "status", &status,
                        "message", &msg, "evidence", &ev, "refs", &refs, "measurements",
-                       &meas) < 0) {
+                       &meas, "case_us", &case_us) < 0) {
         snprintf(err, errlen, "malformed result record: %s", je.text);
         json_decref(rec);
         return -1;
@@ -150,6 +151,8 @@ int lc_runner_parse_record(const char *buf, size_t len, lc_result *r, char *err,
         return -1;
     }
     r->status = st;
+    r->has_case_time = case_us >= 0;
+    r->case_us = case_us;
     free(r->message);
     r->message = json_is_string(msg) ? strdup(json_string_value(msg)) : NULL;
     json_decref(r->evidence);

@@ -39,7 +39,9 @@ typedef struct lc_result {
     int done;                 /* the runner skips items already done (resume) */
     lc_status status;
     char *message;            /* may be NULL */
-    int64_t duration_ms;
+    int64_t duration_ms;      /* the whole child, fork to reap */
+    int64_t case_us;          /* the case function alone, from its record */
+    int has_case_time;
     json_t *evidence;         /* object */
     json_t *refs;             /* array of strings */
     json_t *measurements;     /* object */

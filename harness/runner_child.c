@@ -209,7 +209,9 @@ void lc_runner_child_main(const lc_run_item *item, int fd)
         _exit(0);
     }
 
+    int64_t t0 = lc_time_ns();
     c->fn(ctx, loop);
+    int64_t case_ns = lc_time_ns() - t0;
 
     if (loop) {
         lc_loop_close(loop);
@@ -232,6 +234,10 @@ void lc_runner_child_main(const lc_run_item *item, int fd)
         _exit(0);
     }
     json_t *rec = lc_ctx_record(ctx);
+    /* The case's own time: the rest of the child's life is the harness's
+     * overhead (fork, loop setup, leak checks, this record). */
+    if (rec)
+        json_object_set_new(rec, "case_us", json_integer(case_ns / 1000));
     send_record(fd, rec);
     json_decref(rec);
     lc_ctx_free(ctx);

@@ -190,3 +190,32 @@ size_t lc_term_summary(FILE *out, const lc_plan *plan, const lc_result *results)
     fprintf(out, "; %zu unexpected\n", unexpected);
     return unexpected;
 }
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void lc_term_timing(FILE *out, const lc_plan *plan, const lc_result *results, int64_t wall_ms,
+                    int jobs)
+{
+    int64_t *over = malloc((plan->n ? plan->n : 1) * sizeof *over);
+    size_t n = 0;
+    for (size_t i = 0; over && i < plan->n; i++) {
+        const lc_result *r = &results[i];
+        if (r->done && r->has_case_time) {
+            int64_t o = r->duration_ms * 1000 - r->case_us;
+            over[n++] = o < 0 ? 0 : o;
+        }
+    }
+    fprintf(out, "wall time %.1f s with -j %d", (double)wall_ms / 1000.0, jobs);
+    if (n) {
+        qsort(over, n, sizeof *over, cmp_i64);
+        fprintf(out, "; harness overhead per case: median %.1f ms, p90 %.1f ms (fork, loop "
+                     "setup, leak checks, record)",
+                (double)over[n / 2] / 1000.0, (double)over[(n * 9) / 10] / 1000.0);
+    }
+    fputc('\n', out);
+    free(over);
+}

@@ -32,6 +32,11 @@ void lc_term_unexpected(FILE *out, const lc_plan *plan, const lc_result *results
 /* "120 results: 100 PASS, 12 UNSUPPORTED, 8 SKIP; 0 unexpected".  Returns
  * the number of unexpected results. */
 size_t lc_term_summary(FILE *out, const lc_plan *plan, const lc_result *results);
+/* Wall time of the run and the harness's overhead per case: the median of
+ * (child lifetime - the case function's own time) over the results whose
+ * record carried the case time. */
+void lc_term_timing(FILE *out, const lc_plan *plan, const lc_result *results, int64_t wall_ms,
+                    int jobs);
 
 #ifdef __cplusplus
 }

@@ -92,6 +92,16 @@ static const struct {
     {ERROR_NETNAME_DELETED, ECONNRESET},
     {ERROR_CONNECTION_REFUSED, ECONNREFUSED},
     {ERROR_CONNECTION_ABORTED, ECONNABORTED},
+    {ERROR_OPERATION_ABORTED, ECANCELED},
+    {ERROR_NETWORK_UNREACHABLE, ENETUNREACH},
+    {ERROR_HOST_UNREACHABLE, EHOSTUNREACH},
+    /* An ICMP port unreachable seen by an overlapped UDP receive; Winsock
+     * reports the same event as WSAECONNRESET on a UDP socket (recvfrom,
+     * "On a UDP-datagram socket this error indicates a previous send
+     * operation resulted in an ICMP Port Unreachable message"). */
+    {ERROR_PORT_UNREACHABLE, ECONNRESET},
+    {ERROR_MORE_DATA, EMSGSIZE},
+    {ERROR_INVALID_NETNAME, EADDRNOTAVAIL},
 };
 
 int lc__win_err(DWORD code)
@@ -207,4 +217,30 @@ int lc__set_cloexec(int fd, int on)
     if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, on ? 0 : HANDLE_FLAG_INHERIT))
         return lc__win_err(GetLastError());
     return 0;
+}
+
+/* ---- sockets for the transports (lc_transport.h) ---- */
+
+int lc__sock_errno(void) { return -lc__win_err((DWORD)WSAGetLastError()); }
+
+void lc__sock_close(int fd) { closesocket((SOCKET)(uintptr_t)(unsigned)fd); }
+
+int lc__socket(int af, int type)
+{
+    /* WSA_FLAG_OVERLAPPED: the iocp backend submits overlapped operations
+     * on it; WSA_FLAG_NO_HANDLE_INHERIT: children do not inherit it (the
+     * close-on-exec of the POSIX build). */
+    SOCKET s = WSASocketW(af, type, 0, NULL, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s == INVALID_SOCKET)
+        return lc__sock_errno() ? -lc__sock_errno() : -EIO;
+    /* Where WSA_FLAG_NO_HANDLE_INHERIT is unknown (before Windows 7 SP1)
+     * the flag is ignored: clear the inherit flag by hand as well. */
+    SetHandleInformation((HANDLE)s, HANDLE_FLAG_INHERIT, 0);
+    int fd = (int)s;
+    int rc = lc__set_nonblock(fd, 1);
+    if (rc < 0) {
+        closesocket(s);
+        return rc;
+    }
+    return fd;
 }

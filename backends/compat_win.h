@@ -27,6 +27,7 @@
 #include <windows.h>
 
 #include "lc_internal.h"
+#include "loopcompat/transport.h"
 
 /* WSAStartup once per user; 0 or -errno.  Balanced by lc__win_cleanup. */
 int lc__win_startup(void);
@@ -60,10 +61,58 @@ struct lc__iocp_op {
     HANDLE handle;
     DWORD bytes;
     int err;
+    /* Set by the submitter, cleared when the port hands the completion
+     * back: until then the kernel owns the OVERLAPPED and the buffers. */
+    int in_kernel;
 };
 
 /* Associate a handle (socket, overlapped pipe) with the loop's port. */
 int lc__iocp_associate(lc_loop *loop, HANDLE h);
+/* Deliver a result to op->done on the next iteration as if the port had
+ * returned it: an op that failed at submission (no packet will come), or
+ * a result held back while reading was paused. */
+int lc__iocp_done_soon(lc_loop *loop, struct lc__iocp_op *op, DWORD bytes, int err);
+
+/* Whatever holds overlapped ops on the loop's port (a transport's state, a
+ * connect, an accept) is a node of the loop's list, so that closing the
+ * loop can wait for the kernel to give the ops back before freeing them. */
+struct lc__iocp_node {
+    struct lc__iocp_node *prev, *next;
+    struct lc__iocp_op *ops[2]; /* NULL slots allowed */
+    void (*release)(struct lc__iocp_node *n); /* free, at loop close */
+};
+void lc__iocp_node_link(lc_loop *loop, struct lc__iocp_node *n);
+void lc__iocp_node_unlink(lc_loop *loop, struct lc__iocp_node *n);
+/* Submit-time helper: 0 when the op is in the kernel (a packet will come),
+ * else the failure was delivered with lc__iocp_done_soon. */
+int lc__iocp_submitted(lc_loop *loop, struct lc__iocp_op *op, BOOL ok, DWORD err);
+/* Take completions off the port for up to timeout_ms without running
+ * their callbacks (only in_kernel is cleared): for tearing down ops whose
+ * owners are gone.  Returns the number taken. */
+int lc__iocp_drain(lc_loop *loop, DWORD timeout_ms);
+
+/* --- completion-mode transports on iocp (iocp_stream.c, iocp_sock.c) --- */
+struct lc_transport;
+struct lc_server;
+int lc__iocp_stream_start(lc_loop *loop, struct lc_transport *t);
+void lc__iocp_stream_recv(lc_loop *loop, struct lc_transport *t, int on);
+void lc__iocp_stream_send(lc_loop *loop, struct lc_transport *t);
+void lc__iocp_stream_cancel(lc_loop *loop, struct lc_transport *t, int release);
+/* Send the first queued datagram now: 0 (in flight) or -errno when the
+ * send failed at once (the datagram is then dropped from the queue). */
+int lc__iocp_dgram_send_first(struct lc_transport *t);
+/* The loop closes: free the states of ops the kernel has given back. */
+void lc__iocp_streams_destroy(lc_loop *loop);
+/* Per-loop list head of the nodes (iocp.c owns the storage). */
+void **lc__iocp_cs_head(lc_loop *loop);
+/* ConnectEx over an address list (connect.c on iocp). */
+struct lc__addr;
+int lc__iocp_connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n, int nodelay,
+                           const lc_protocol *proto, void *ud, lc_connect_cb cb);
+/* AcceptEx on a listening socket for srv; *slot receives the accept state
+ * (lc__iocp_accept_stop lets go of it when the server closes). */
+int lc__iocp_accept_start(lc_loop *loop, struct lc_server *srv, int fd, void **slot);
+void lc__iocp_accept_stop(void *slot);
 
 #endif /* _WIN32 */
 #endif

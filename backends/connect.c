@@ -9,12 +9,20 @@
 #include "lc_transport.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include "compat_win.h"
+/* Winsock: a non-blocking connect that cannot complete at once fails with
+ * WSAEWOULDBLOCK (connect, "Remarks"), mapped to EAGAIN. */
+#define LC__CONNECTING EAGAIN
+#else
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#define LC__CONNECTING EINPROGRESS
+#endif
 
 struct lc__conn_req {
     lc_loop *loop;
@@ -35,7 +43,7 @@ static void req_free(struct lc__conn_req *r)
     if (r->fd >= 0) {
         lc__io_stop(r->loop, r->fd, LC__EV_WRITE);
         lc__fd_set_owner(r->loop, r->fd, 0);
-        close(r->fd);
+        lc__sock_close(r->fd);
     }
     free(r->addrs);
     free(r);
@@ -52,7 +60,7 @@ static void complete(struct lc__conn_req *r)
         lc__fd_set_owner(loop, fd, 0);
         if (r->nodelay) {
             int one = 1;
-            (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const void *)&one, sizeof one);
         }
         lc_transport *t;
         int rc = lc__transport_new(loop, LC_TRANSPORT_STREAM, fd, &t);
@@ -102,29 +110,29 @@ static int try_next(struct lc__conn_req *r)
 {
     for (; r->i < r->n; r->i++) {
         const struct lc__addr *a = &r->addrs[r->i];
-        int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int fd = lc__socket(a->ss.ss_family, SOCK_STREAM);
         if (fd < 0) {
-            r->err = -errno;
+            r->err = fd;
             continue;
         }
         int rc;
         do
             rc = connect(fd, (const struct sockaddr *)&a->ss, a->len);
-        while (rc < 0 && errno == EINTR);
+        while (rc < 0 && lc__sock_errno() == EINTR);
         if (rc == 0) {
             r->fd = fd;
             r->err = 0;
             return 0;
         }
-        if (errno != EINPROGRESS) {
-            r->err = -errno;
-            close(fd);
+        if (lc__sock_errno() != LC__CONNECTING) {
+            r->err = -lc__sock_errno();
+            lc__sock_close(fd);
             continue;
         }
         rc = lc__io_start(r->loop, fd, LC__EV_WRITE, on_writable, r);
         if (rc < 0) {
             r->err = rc;
-            close(fd);
+            lc__sock_close(fd);
             continue;
         }
         lc__fd_set_owner(r->loop, fd, LC__OWNER_TRANSPORT);
@@ -139,8 +147,12 @@ static void on_writable(lc_loop *loop, int fd, void *arg)
     struct lc__conn_req *r = arg;
     int soerr = 0;
     socklen_t len = sizeof soerr;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-        soerr = errno;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, (void *)&soerr, &len) < 0)
+        soerr = lc__sock_errno();
+#ifdef _WIN32
+    else if (soerr != 0)
+        soerr = -lc__win_err((DWORD)soerr); /* a WSAE* code */
+#endif
     if (soerr == 0) {
         r->err = 0;
         complete(r);
@@ -149,7 +161,7 @@ static void on_writable(lc_loop *loop, int fd, void *arg)
     r->err = -soerr;
     lc__io_stop(loop, fd, LC__EV_WRITE);
     lc__fd_set_owner(loop, fd, 0);
-    close(fd);
+    lc__sock_close(fd);
     r->fd = -1;
     r->i++;
     if (!try_next(r))
@@ -161,6 +173,10 @@ int lc__connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n, int
 {
     if (n == 0 || cb == NULL)
         return LC_EINVAL;
+#ifdef _WIN32
+    if (loop->ops->watch == NULL) /* iocp: ConnectEx (iocp_sock.c) */
+        return lc__iocp_connect_start(loop, addrs, n, nodelay, proto, ud, cb);
+#endif
     struct lc__conn_req *r = calloc(1, sizeof *r);
     if (r == NULL)
         return LC_ENOMEM;

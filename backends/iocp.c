@@ -22,6 +22,7 @@
 
 struct lc__iocp {
     HANDLE port;
+    void *cs_head; /* iocp_stream.c: the transports' completion states */
 };
 
 static int64_t iocp_granularity(unsigned flags)
@@ -75,6 +76,10 @@ static void iocp_destroy(lc_loop *loop)
     struct lc__iocp *b = loop->backend;
     if (b == NULL)
         return;
+    /* The transports are gone (the loop's closers ran): what remains are
+     * states of ops the kernel still had, which are freed once it gave
+     * them back. */
+    lc__iocp_streams_destroy(loop);
     loop->backend = NULL;
     CloseHandle(b->port);
     free(b);
@@ -108,6 +113,7 @@ static int iocp_poll(lc_loop *loop, int64_t timeout_ns)
         if (ents[i].lpOverlapped == NULL)
             continue; /* a wakeup packet: the core drains its queue next */
         struct lc__iocp_op *op = (struct lc__iocp_op *)ents[i].lpOverlapped;
+        op->in_kernel = 0;
         op->bytes = ents[i].dwNumberOfBytesTransferred;
         op->err = 0;
         /* The entry carries an NTSTATUS; GetOverlappedResult turns a failed
@@ -121,6 +127,33 @@ static int iocp_poll(lc_loop *loop, int64_t timeout_ns)
             run_done(loop, op); /* out of memory: deliver now rather than lose it */
     }
     return 0;
+}
+
+int lc__iocp_done_soon(lc_loop *loop, struct lc__iocp_op *op, DWORD bytes, int err)
+{
+    op->in_kernel = 0;
+    op->bytes = bytes;
+    op->err = err;
+    return lc_call_soon(loop, run_done, op);
+}
+
+int lc__iocp_drain(lc_loop *loop, DWORD timeout_ms)
+{
+    struct lc__iocp *b = loop->backend;
+    OVERLAPPED_ENTRY ents[IOCP_BATCH];
+    ULONG n = 0;
+    if (b == NULL || !GetQueuedCompletionStatusEx(b->port, ents, IOCP_BATCH, &n, timeout_ms, FALSE))
+        return 0;
+    for (ULONG i = 0; i < n; i++)
+        if (ents[i].lpOverlapped)
+            ((struct lc__iocp_op *)ents[i].lpOverlapped)->in_kernel = 0;
+    return (int)n;
+}
+
+void **lc__iocp_cs_head(lc_loop *loop)
+{
+    struct lc__iocp *b = loop->backend;
+    return &b->cs_head;
 }
 
 static void iocp_wakeup(lc_loop *loop)
@@ -155,4 +188,11 @@ const struct lc_backend_ops lc__backend_iocp = {
     .poll = iocp_poll,
     .after_fork = NULL,
     .wakeup = iocp_wakeup,
+    /* A proactor always performs the transports' I/O (iocp_stream.c):
+     * there is no readiness to fall back on.  No complete op: each
+     * completion runs as a ready callback (run_done). */
+    .stream_start = lc__iocp_stream_start,
+    .stream_recv = lc__iocp_stream_recv,
+    .stream_send = lc__iocp_stream_send,
+    .stream_cancel = lc__iocp_stream_cancel,
 };

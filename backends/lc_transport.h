@@ -7,6 +7,24 @@
 #include "lc_internal.h"
 #include "loopcompat/transport.h"
 
+#ifdef _WIN32
+/* send(2)'s flag: Winsock never raises SIGPIPE (there are no signals). */
+#define MSG_NOSIGNAL 0
+#define SHUT_WR SD_SEND
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+#endif
+
+/* Sockets on both platforms: a POSIX fd, or a Winsock SOCKET held in an
+ * int (compat_win.h).  Socket calls report errors in errno on POSIX and
+ * through WSAGetLastError() on Windows (mapped to errno values there). */
+/* A new socket, non-blocking and not inherited by children: fd or -errno. */
+int lc__socket(int af, int type);
+void lc__sock_close(int fd);
+/* The errno value of the last failed socket call of this thread. */
+int lc__sock_errno(void);
+
 /* Owner tag for lc__fd_set_owner: the fd belongs to a transport. */
 #define LC__OWNER_TRANSPORT 1u
 
@@ -131,6 +149,12 @@ int lc__server_add_listener(lc_server *srv, int fd, int backlog);
 /* Remember the socket file at path (bound by this server) to unlink it on
  * close if it is still the same file. */
 void lc__server_set_unlink(lc_server *srv, const char *path);
+#ifdef _WIN32
+/* iocp: AcceptEx gave cfd (already non-blocking, not inheritable): hand it
+ * to the factory.  Returns 0 if the server closed meanwhile (it may be
+ * freed then), 1 if it still listens. */
+int lc__server_accepted(lc_server *srv, int cfd);
+#endif
 /* Undo lc__server_new: close the listeners added so far, free. */
 void lc__server_discard(lc_server *srv);
 /* Start a non-blocking SOCK_STREAM connect over the address list, tried

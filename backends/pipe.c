@@ -10,7 +10,12 @@
 #include "lc_transport.h"
 
 #include <errno.h>
+#ifdef _WIN32
+#include "compat_win.h"
+#include <io.h>
+#else
 #include <sys/socket.h>
+#endif
 
 static int check_args(lc_loop *loop, int fd, lc_transport **out)
 {
@@ -24,6 +29,22 @@ static int check_args(lc_loop *loop, int fd, lc_transport **out)
     return 0;
 }
 
+#ifdef _WIN32
+#define LC__PLATFORMS_REF "https://docs.python.org/3/library/asyncio-platforms.html#windows"
+
+/* A CRT fd of a pipe: 1, 0 for anything else; LC_EBADF if fd is not open. */
+static int win_pipe_like(int fd, int *is_socket, int *is_fifo)
+{
+    *is_socket = 0;
+    *is_fifo = 0;
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return LC_EBADF;
+    *is_fifo = GetFileType(h) == FILE_TYPE_PIPE;
+    return *is_fifo;
+}
+#endif
+
 static int open_pipe(lc_loop *loop, int fd, int kind, const lc_protocol *proto, void *ud,
                      lc_transport **out)
 {
@@ -31,7 +52,18 @@ static int open_pipe(lc_loop *loop, int fd, int kind, const lc_protocol *proto, 
     if (rc < 0)
         return rc;
     int is_socket = 0, is_fifo = 0;
+#ifdef _WIN32
+    /* asyncio-platforms, Windows: SelectorEventLoop "does not support"
+     * pipes (Winsock select takes sockets only); ProactorEventLoop does,
+     * over pipe handles opened for overlapped I/O (iocp_stream.c). */
+    if (loop->ops->watch != NULL) {
+        lc__set_refusal(loop, NULL, 0, LC__PLATFORMS_REF);
+        return LC_ENOTSUP;
+    }
+    rc = win_pipe_like(fd, &is_socket, &is_fifo);
+#else
     rc = lc__fd_is_pipe_like(fd, &is_socket, &is_fifo);
+#endif
     if (rc < 0)
         return rc;
     if (rc == 0)
@@ -48,7 +80,7 @@ static int open_pipe(lc_loop *loop, int fd, int kind, const lc_protocol *proto, 
     /* A write pipe on a socket or FIFO watches for readability to learn
      * that the reader went away; a character device has no such signal
      * (asyncio _UnixWritePipeTransport.__init__). */
-    if (kind == LC_TRANSPORT_WRITE_PIPE && (is_socket || is_fifo))
+    if (kind == LC_TRANSPORT_WRITE_PIPE && (is_socket || is_fifo) && loop->ops->watch)
         t->flags |= LC__T_PEER_WATCH;
     if ((rc = lc__transport_start(t)) < 0) {
         lc__transport_discard(t);
@@ -78,8 +110,8 @@ int lc_stream_open(lc_loop *loop, int fd, const lc_protocol *proto, void *ud,
         return rc;
     int type = 0;
     socklen_t len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-        return errno == ENOTSOCK ? LC_ENOTSUP : -errno;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, (void *)&type, &len) < 0)
+        return lc__sock_errno() == ENOTSOCK ? LC_ENOTSUP : -lc__sock_errno();
     if (type != SOCK_STREAM)
         return LC_ENOTSUP;
     if (fd < loop->nfds && loop->fds[fd].owner)

@@ -10,13 +10,17 @@
 #include "lc_transport.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include "compat_win.h"
+#else
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #define LC__MAX_LISTEN 16
 #define LC__ACCEPT_RETRY_NS 1000000000LL
@@ -34,8 +38,12 @@ struct lc_server {
     int closed;
     lc_timer retry;
     char *unlink_path;
+#ifdef _WIN32
+    void *acc[LC__MAX_LISTEN]; /* iocp: the AcceptEx state of each listener */
+#else
     dev_t dev;
     ino_t ino;
+#endif
 };
 
 static void srv_free(lc_server *s)
@@ -66,16 +74,23 @@ static void shut(lc_server *s)
     lc_timer_cancel(&s->retry);
     stop_listening(s);
     for (size_t i = 0; i < s->n; i++) {
+#ifdef _WIN32
+        if (s->acc[i])
+            lc__iocp_accept_stop(s->acc[i]);
+        s->acc[i] = NULL;
+#endif
         lc__fd_set_owner(s->loop, s->fds[i], 0);
-        close(s->fds[i]);
+        lc__sock_close(s->fds[i]);
     }
     s->n = 0;
+#ifndef _WIN32
     /* Remove the socket file only if it is still the one bound here
      * (asyncio's Unix server cleanup, 3.13). */
     struct stat st;
     if (s->unlink_path && stat(s->unlink_path, &st) == 0 && st.st_dev == s->dev &&
         st.st_ino == s->ino)
         unlink(s->unlink_path);
+#endif
 }
 
 static void srv_closer(lc_loop *loop, void *arg)
@@ -100,12 +115,12 @@ static void accept_one(lc_server *s, int cfd)
     const lc_protocol *proto = NULL;
     void *conn_ud = NULL;
     if (s->factory == NULL || s->factory(s, s->ud, &proto, &conn_ud) < 0) {
-        close(cfd);
+        lc__sock_close(cfd);
         return;
     }
     if (!s->is_unix) {
         int one = 1;
-        (void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        (void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, (const void *)&one, sizeof one);
     }
     lc_transport *t;
     int rc = lc__transport_new(s->loop, LC_TRANSPORT_STREAM, cfd, &t);
@@ -117,15 +132,52 @@ static void accept_one(lc_server *s, int cfd)
             lc__transport_discard(t);
     }
     if (rc < 0)
-        close(cfd);
+        lc__sock_close(cfd);
 }
+
+#ifdef _WIN32
+/* Winsock has no accept4: accept, then make the socket non-blocking and
+ * not inheritable.  Returns the fd or -1 with errno set. */
+static int accept_nb(int fd)
+{
+    SOCKET c = accept((SOCKET)(uintptr_t)(unsigned)fd, NULL, NULL);
+    if (c == INVALID_SOCKET) {
+        errno = lc__sock_errno();
+        return -1;
+    }
+    SetHandleInformation((HANDLE)c, HANDLE_FLAG_INHERIT, 0);
+    int rc = lc__set_nonblock((int)c, 1);
+    if (rc < 0) {
+        closesocket(c);
+        errno = -rc;
+        return -1;
+    }
+    return (int)c;
+}
+
+int lc__server_accepted(lc_server *s, int cfd)
+{
+    s->in_accept++;
+    if (!s->closed)
+        accept_one(s, cfd);
+    else
+        lc__sock_close(cfd);
+    s->in_accept--;
+    int open = !s->closed;
+    if (s->closed && s->in_accept == 0)
+        srv_free(s);
+    return open;
+}
+#else
+static int accept_nb(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+#endif
 
 static void on_accept(lc_loop *loop, int fd, void *arg)
 {
     lc_server *s = arg;
     s->in_accept++;
     for (int i = 0; i < s->backlog && !s->closed && !s->paused; i++) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int cfd = accept_nb(fd);
         if (cfd >= 0) {
             accept_one(s, cfd);
             continue;
@@ -173,10 +225,19 @@ int lc__server_add_listener(lc_server *s, int fd, int backlog)
         backlog = 100;
     s->backlog = backlog;
     if (listen(fd, backlog) < 0)
-        return -errno;
+        return -lc__sock_errno();
     int rc = lc__set_nonblock(fd, 1);
     if (rc < 0)
         return rc;
+#ifdef _WIN32
+    if (s->loop->ops->watch == NULL) { /* iocp: AcceptEx (iocp_sock.c) */
+        if ((rc = lc__iocp_accept_start(s->loop, s, fd, &s->acc[s->n])) < 0)
+            return rc;
+        lc__fd_set_owner(s->loop, fd, LC__OWNER_TRANSPORT);
+        s->fds[s->n++] = fd;
+        return 0;
+    }
+#endif
     if ((rc = lc__io_start(s->loop, fd, LC__EV_READ, on_accept, s)) < 0)
         return rc;
     lc__fd_set_owner(s->loop, fd, LC__OWNER_TRANSPORT);
@@ -184,6 +245,7 @@ int lc__server_add_listener(lc_server *s, int fd, int backlog)
     return 0;
 }
 
+#ifndef _WIN32
 void lc__server_set_unlink(lc_server *s, const char *path)
 {
     struct stat st;
@@ -193,6 +255,7 @@ void lc__server_set_unlink(lc_server *s, const char *path)
     s->dev = st.st_dev;
     s->ino = st.st_ino;
 }
+#endif
 
 void lc_server_close(lc_server *s)
 {
@@ -228,7 +291,7 @@ int lc_server_sockname(const lc_server *s, size_t i, struct sockaddr_storage *ad
         return LC_EINVAL;
     socklen_t l = sizeof *addr;
     if (getsockname(s->fds[i], (struct sockaddr *)addr, &l) < 0)
-        return -errno;
+        return -lc__sock_errno();
     *len = l;
     return 0;
 }

@@ -3,14 +3,27 @@
 #include "lc_transport.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+int lc__socket(int af, int type)
+{
+    int fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    return fd < 0 ? -errno : fd;
+}
+
+void lc__sock_close(int fd) { close(fd); }
+
+int lc__sock_errno(void) { return errno; }
+#endif
 
 /* unix(7): a pathname address is a null-terminated path in sun_path (108
  * bytes on Linux, terminator included); an abstract address has sun_path[0]
@@ -18,6 +31,7 @@
  * C strings cannot start with a null byte, so '@' stands for it (the
  * spelling ss(8) and systemd use).  Too long is an error, never a silent
  * truncation (which would bind a different name). */
+#ifndef _WIN32 /* no AF_UNIX on Windows loops (unix_win.c) */
 int lc__unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
 {
     if (path == NULL || path[0] == '\0')
@@ -43,6 +57,8 @@ int lc__unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
     return 0;
 }
 
+#endif
+
 static int gai_to_lc(int e)
 {
     switch (e) {
@@ -50,8 +66,10 @@ static int gai_to_lc(int e)
         return LC_ENOMEM;
     case EAI_AGAIN:
         return -EAGAIN;
+#ifdef EAI_SYSTEM
     case EAI_SYSTEM:
         return errno ? -errno : LC_EINVAL;
+#endif
     default: /* EAI_NONAME, EAI_SERVICE, EAI_FAMILY, EAI_ADDRFAMILY, ... */
         return LC_EINVAL;
     }
@@ -111,9 +129,11 @@ int lc__inet_resolve(const char *host, int port, int family_hint, int socktype, 
 /* asyncio's create_unix_server and create_datagram_endpoint replace a stale
  * socket file left at the path by an earlier process; any other kind of
  * file there is left alone and bind(2) reports EADDRINUSE. */
+#ifndef _WIN32
 void lc__unix_remove_stale(const char *path)
 {
     struct stat st;
     if (path && path[0] != '@' && stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(path);
 }
+#endif

@@ -10,13 +10,17 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include "compat_win.h"
+#else
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#endif
 
 void lc__stream_eof(lc_transport *t)
 {
@@ -49,7 +53,14 @@ void lc__stream_on_readable(lc_loop *loop, int fd, void *arg)
         lc__transport_fatal(t, t->wsize ? -EPIPE : 0);
         return;
     }
+#ifdef _WIN32
+    /* winselect: stream transports are sockets only (pipes need iocp). */
+    ssize_t n = recv((SOCKET)(uintptr_t)(unsigned)fd, (char *)t->rbuf, LC__READ_CHUNK, 0);
+    if (n < 0)
+        errno = lc__sock_errno();
+#else
     ssize_t n = read(fd, t->rbuf, LC__READ_CHUNK);
+#endif
     if (n > 0) {
         if (t->proto && t->proto->data_received)
             t->proto->data_received(t, t->rbuf, (size_t)n);
@@ -71,6 +82,22 @@ void lc__stream_on_readable(lc_loop *loop, int fd, void *arg)
     lc__transport_fatal(t, -err);
 }
 
+#ifdef _WIN32
+/* Winsock has no SIGPIPE to avoid: a gathered WSASend, non-overlapped (the
+ * socket is non-blocking: WSAEWOULDBLOCK maps to -EAGAIN). */
+ssize_t lc__write_nosigpipe(lc_transport *t, const struct iovec *iov, int iovcnt)
+{
+    WSABUF b[LC__WRITEV_MAX];
+    DWORD cnt = iovcnt < LC__WRITEV_MAX ? (DWORD)iovcnt : LC__WRITEV_MAX, sent = 0;
+    for (DWORD i = 0; i < cnt; i++) {
+        b[i].buf = iov[i].iov_base;
+        b[i].len = iov[i].iov_len > (1u << 30) ? (1u << 30) : (ULONG)iov[i].iov_len;
+    }
+    if (WSASend((SOCKET)(uintptr_t)(unsigned)t->fd, b, cnt, &sent, 0, NULL, NULL) != 0)
+        return -lc__sock_errno();
+    return (ssize_t)sent;
+}
+#else
 /* Write to a pipe or character device without letting a vanished reader
  * raise SIGPIPE in the process: block SIGPIPE in this thread for the call
  * and consume the one the write generated (it is thread-directed), unless
@@ -110,6 +137,7 @@ ssize_t lc__write_nosigpipe(lc_transport *t, const struct iovec *iov, int iovcnt
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : n;
 }
+#endif
 
 int lc__stream_write_eof_now(lc_transport *t)
 {
@@ -121,8 +149,8 @@ int lc__stream_write_eof_now(lc_transport *t)
     }
     /* ENOTCONN: the peer already reset the connection; the read side
      * reports that. */
-    if (shutdown(t->fd, SHUT_WR) < 0 && errno != ENOTCONN)
-        return -errno;
+    if (shutdown(t->fd, SHUT_WR) < 0 && lc__sock_errno() != ENOTCONN)
+        return -lc__sock_errno();
     return 0;
 }
 

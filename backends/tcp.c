@@ -5,9 +5,11 @@
 #include "lc_transport.h"
 
 #include <errno.h>
+#ifndef _WIN32
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #define LC__MAX_ADDRS 16
 
@@ -38,23 +40,28 @@ static void set_port(struct lc__addr *a, int port)
  * (asyncio skips those), 0 on success, <0 on error. */
 static int listen_on(lc_server *srv, struct lc__addr *a, int backlog, int wildcard)
 {
-    int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = lc__socket(a->ss.ss_family, SOCK_STREAM);
     if (fd < 0)
-        return errno == EAFNOSUPPORT ? 1 : -errno;
+        return fd == -EAFNOSUPPORT ? 1 : fd;
     int one = 1, rc;
-    /* asyncio create_server: SO_REUSEADDR on Unix, and IPV6_V6ONLY on IPv6
-     * sockets so that an IPv4 socket can take the same port (ipv6(7)). */
+    /* asyncio create_server: SO_REUSEADDR on Unix only — on Windows it
+     * lets another socket take over a bound port (asyncio-eventloop,
+     * reuse_address: "If not specified will automatically be set to True
+     * on Unix") — and IPV6_V6ONLY on IPv6 sockets so that an IPv4 socket
+     * can take the same port (ipv6(7)). */
+#ifndef _WIN32
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#endif
     if (a->ss.ss_family == AF_INET6)
-        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const void *)&one, sizeof one);
     if (bind(fd, (struct sockaddr *)&a->ss, a->len) < 0) {
-        rc = -errno;
-        close(fd);
+        rc = -lc__sock_errno();
+        lc__sock_close(fd);
         /* A wildcard IPv6 address on a host with IPv6 disabled. */
         return wildcard && a->ss.ss_family == AF_INET6 && rc == -EADDRNOTAVAIL ? 1 : rc;
     }
     if ((rc = lc__server_add_listener(srv, fd, backlog)) < 0) {
-        close(fd);
+        lc__sock_close(fd);
         return rc;
     }
     return 0;

@@ -12,8 +12,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <io.h>
+#else
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 static void deliver_lost(lc_loop *loop, void *arg);
 
@@ -51,11 +55,21 @@ static void destroy(lc_transport *t)
         t->loop->ops->stream_cancel(t->loop, t, 1);
     if (t->fd >= 0) {
         lc__fd_set_owner(t->loop, t->fd, 0);
+#ifdef _WIN32
+        /* A SOCKET, or the CRT fd of a pipe (iocp pipe transports). */
+        if (t->flags & LC__T_IS_SOCKET)
+            lc__sock_close(t->fd);
+        else
+            _close(t->fd);
+#else
         close(t->fd);
+#endif
         t->fd = -1;
     }
     if (t->unlink_path) {
+#ifndef _WIN32
         unlink(t->unlink_path);
+#endif
         free(t->unlink_path);
     }
     lc__wqueue_clear(t);
@@ -83,8 +97,10 @@ int lc__transport_new(lc_loop *loop, int kind, int fd, lc_transport **out)
     int rc = lc__check_open(loop);
     if (rc < 0)
         return rc;
-    if (loop->ops->watch == NULL)
-        return LC_ENOTSUP; /* completion-only backend: no readiness to build on */
+    /* A completion-only backend without transport ops has nothing to build
+     * on; one with them (iocp) performs every transport's I/O. */
+    if (loop->ops->watch == NULL && loop->ops->stream_start == NULL)
+        return LC_ENOTSUP;
     lc_transport *t = calloc(1, sizeof *t);
     if (t == NULL)
         return LC_ENOMEM;
@@ -143,6 +159,14 @@ static void deliver_made(lc_loop *loop, void *arg)
 
 int lc__transport_start(lc_transport *t)
 {
+    if (t->loop->ops->watch == NULL) {
+        /* A proactor (iocp): the backend takes every kind of transport it
+         * can perform the I/O of, and refuses the others itself. */
+        int rc = t->loop->ops->stream_start(t->loop, t);
+        if (rc < 0)
+            return rc;
+        return lc_call_soon(t->loop, deliver_made, t);
+    }
     /* Check the fd with the backend now, so that a refusal (epoll and a
      * character device it cannot poll) is an error of the constructor and
      * not a surprise later. */
@@ -332,6 +356,7 @@ void lc__wqueue_clear(lc_transport *t)
     t->wsize = 0;
 }
 
+#ifndef _WIN32
 int lc__fd_is_pipe_like(int fd, int *is_socket, int *is_fifo)
 {
     struct stat st;
@@ -343,6 +368,7 @@ int lc__fd_is_pipe_like(int fd, int *is_socket, int *is_fifo)
         *is_fifo = S_ISFIFO(st.st_mode);
     return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
 }
+#endif
 
 /* ---- public operations shared by every kind ---- */
 
@@ -456,7 +482,7 @@ int lc_transport_get_extra(const lc_transport *t, int what, struct sockaddr_stor
     else
         return LC_EINVAL;
     if (rc < 0)
-        return -errno;
+        return -lc__sock_errno();
     *len = l;
     return 0;
 }

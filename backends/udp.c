@@ -12,9 +12,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include "compat_win.h"
+#else
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#endif
 
 static void error_received(lc_transport *t, int err)
 {
@@ -28,9 +32,12 @@ void lc__dgram_on_readable(lc_loop *loop, int fd, void *arg)
     lc_transport *t = arg;
     struct sockaddr_storage from;
     socklen_t flen = sizeof from;
-    ssize_t n = recvfrom(fd, t->rbuf, LC__READ_CHUNK, 0, (struct sockaddr *)&from, &flen);
+    ssize_t n = recvfrom(fd, (void *)t->rbuf, LC__READ_CHUNK, 0, (struct sockaddr *)&from, &flen);
     if (n < 0) {
-        int err = errno;
+        /* Windows: after an ICMP port unreachable for an earlier datagram,
+         * the next receive fails with WSAECONNRESET (recvfrom, Winsock),
+         * connected or not: error_received(-ECONNRESET). */
+        int err = lc__sock_errno();
         if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR)
             error_received(t, -err);
         return;
@@ -38,7 +45,7 @@ void lc__dgram_on_readable(lc_loop *loop, int fd, void *arg)
     /* An unbound AF_UNIX sender has no address: only the family comes back
      * (unix(7) "unnamed"). */
     const struct sockaddr *a = (const struct sockaddr *)&from;
-    if (flen <= (socklen_t)sizeof(sa_family_t)) {
+    if (flen <= (socklen_t)sizeof(from.ss_family)) {
         a = NULL;
         flen = 0;
     }
@@ -52,8 +59,8 @@ static ssize_t send_one(lc_transport *t, const void *data, size_t len, const str
     ssize_t n;
     do
         n = sendto(t->fd, data, len, MSG_NOSIGNAL, addr, addr ? alen : 0);
-    while (n < 0 && errno == EINTR);
-    return n < 0 ? -errno : n;
+    while (n < 0 && lc__sock_errno() == EINTR);
+    return n < 0 ? -lc__sock_errno() : n;
 }
 
 void lc__dgram_on_writable(lc_loop *loop, int fd, void *arg)
@@ -103,7 +110,7 @@ int lc_transport_sendto(lc_transport *t, const void *data, size_t len,
             struct sockaddr_storage peer;
             socklen_t plen = sizeof peer;
             if (getpeername(t->fd, (struct sockaddr *)&peer, &plen) < 0)
-                return -errno;
+                return -lc__sock_errno();
             if (!same_addr(addr, addrlen, &peer, plen))
                 return LC_EINVAL;
             addr = NULL;
@@ -111,6 +118,21 @@ int lc_transport_sendto(lc_transport *t, const void *data, size_t len,
     } else if (addr == NULL || addrlen == 0) {
         return LC_EINVAL;
     }
+#ifdef _WIN32
+    if (t->cs) {
+        /* iocp: the datagram is copied and sent overlapped; sent at once
+         * when nothing is queued, so that an immediate error still comes
+         * back from this call. */
+        int first = t->whead == NULL;
+        int rc = lc__wqueue_push(t, data, len, addr, addrlen, 1);
+        if (rc < 0)
+            return rc;
+        if (first && (rc = lc__iocp_dgram_send_first(t)) < 0)
+            return rc;
+        lc__transport_maybe_pause(t);
+        return 0;
+    }
+#endif
     if (t->whead == NULL) {
         ssize_t n = send_one(t, data, len, addr, addrlen);
         if (n >= 0)
@@ -203,19 +225,21 @@ int lc_udp_endpoint(lc_loop *loop, const char *local_host, int local_port,
         l = &local[0];
     }
     int af = (r ? r : l)->ss.ss_family;
-    int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = lc__socket(af, SOCK_DGRAM);
     if (fd < 0)
-        return -errno;
+        return fd;
     if ((l && bind(fd, (const struct sockaddr *)&l->ss, l->len) < 0) ||
         (r && connect(fd, (const struct sockaddr *)&r->ss, r->len) < 0)) {
-        rc = -errno;
-        close(fd);
+        rc = -lc__sock_errno();
+        lc__sock_close(fd);
         return rc;
     }
     if ((rc = finish(loop, fd, r != NULL, proto, ud, NULL, out)) < 0)
-        close(fd);
+        lc__sock_close(fd);
     return rc;
 }
+
+#ifndef _WIN32 /* no AF_UNIX on Windows loops: unix_win.c */
 
 int lc_unix_datagram_endpoint(lc_loop *loop, const char *local_path, const char *remote_path,
                               const lc_datagram_protocol *proto, void *ud, lc_transport **out)
@@ -259,3 +283,4 @@ int lc_unix_datagram_endpoint(lc_loop *loop, const char *local_path, const char 
     }
     return rc;
 }
+#endif

@@ -54,7 +54,16 @@
 #ifdef _WIN32
 #include <winsock2.h>
 #include <ws2tcpip.h> /* struct sockaddr, socklen_t */
-struct iovec;         /* no <sys/uio.h> on Windows */
+/* No <sys/uio.h> on Windows: the POSIX shape (readv(2)), for
+ * lc_transport_writev.  Define LC_HAVE_STRUCT_IOVEC if another header of
+ * the program already defines it the same way. */
+#ifndef LC_HAVE_STRUCT_IOVEC
+#define LC_HAVE_STRUCT_IOVEC 1
+struct iovec {
+    void *iov_base;
+    size_t iov_len;
+};
+#endif
 #else
 #include <sys/socket.h>
 #include <sys/uio.h>

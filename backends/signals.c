@@ -207,7 +207,9 @@ static int check_add(lc_loop *loop, int signo, lc_signal_cb cb)
     return 0;
 }
 
-int lc_add_signal_handler(lc_loop *loop, int signo, lc_signal_cb cb, void *arg)
+/* Deliver signo (activating it if needed) to cb: the user's handler, or
+ * the internal watcher's when `internal`. */
+static int slot_set(lc_loop *loop, int signo, int internal, lc_signal_cb cb, void *arg)
 {
     int rc = check_add(loop, signo, cb);
     struct lc__sigstate *s;
@@ -215,9 +217,15 @@ int lc_add_signal_handler(lc_loop *loop, int signo, lc_signal_cb cb, void *arg)
         return rc;
     if ((rc = activate(s, signo)) < 0)
         return rc;
-    s->slot[signo].cb = cb;
-    s->slot[signo].arg = arg;
+    struct lc__sigslot *sl = &s->slot[signo];
+    *(internal ? &sl->icb : &sl->cb) = cb;
+    *(internal ? &sl->iarg : &sl->arg) = arg;
     return 0;
+}
+
+int lc_add_signal_handler(lc_loop *loop, int signo, lc_signal_cb cb, void *arg)
+{
+    return slot_set(loop, signo, 0, cb, arg);
 }
 
 int lc_remove_signal_handler(lc_loop *loop, int signo)
@@ -240,15 +248,7 @@ int lc_remove_signal_handler(lc_loop *loop, int signo)
 
 int lc__signal_watch(lc_loop *loop, int signo, lc_signal_cb cb, void *arg)
 {
-    int rc = check_add(loop, signo, cb);
-    struct lc__sigstate *s;
-    if (rc < 0 || (rc = state_get(loop, &s)) < 0)
-        return rc;
-    if ((rc = activate(s, signo)) < 0)
-        return rc;
-    s->slot[signo].icb = cb;
-    s->slot[signo].iarg = arg;
-    return 0;
+    return slot_set(loop, signo, 1, cb, arg);
 }
 
 void lc__signal_unwatch(lc_loop *loop, int signo)

@@ -1,5 +1,6 @@
 #include "case_transport.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,39 @@ void lc__case_transport_error(lc_case_ctx *ctx, lc_loop *loop, int rc, const cha
         lc__case_report_add_failure(ctx, loop, rc, what);
     else
         lc_case_fail(ctx, "%s failed: %s (%s)", what, lc_strerror(rc), lc_errname(rc));
+}
+
+int lc__case_pipe_open(lc_case_ctx *ctx, lc_loop *loop, int for_write, int fd, int other_fd, lc__rec *r,
+                       lc_transport **t, const char *what)
+{
+    int rc = for_write ? lc_connect_write_pipe(loop, fd, &lc__rec_protocol, r, t)
+                       : lc_connect_read_pipe(loop, fd, &lc__rec_protocol, r, t);
+    if (rc < 0) {
+        close(fd);
+        if (other_fd >= 0)
+            close(other_fd);
+        lc__case_transport_error(ctx, loop, rc, what);
+    }
+    return rc;
+}
+
+int lc__case_loopback_socket(lc_case_ctx *ctx, int type, int *port, const char *what)
+{
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
+        lc_case_fail(ctx, "%s: %s", what, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
 }
 
 void lc__pattern_fill(unsigned char *p, size_t n, size_t offset)

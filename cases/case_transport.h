@@ -46,6 +46,18 @@ void lc__rec_finish(lc_loop *loop, lc__rec *r, int abort);
  * LC_ENOTSUP, FAIL otherwise. */
 void lc__case_transport_error(lc_case_ctx *ctx, lc_loop *loop, int rc, const char *what);
 
+/* connect_write_pipe on fd if for_write, else connect_read_pipe, recording
+ * into r (initialised by the caller).  On failure fd and other_fd (unless
+ * -1) are closed, the error reported as by lc__case_transport_error, and
+ * the constructor's result returned. */
+int lc__case_pipe_open(lc_case_ctx *ctx, lc_loop *loop, int for_write, int fd, int other_fd, lc__rec *r,
+                       lc_transport **t, const char *what);
+
+/* A socket of `type` (SOCK_STREAM, SOCK_DGRAM) bound to a free port on
+ * 127.0.0.1: returns the fd and sets *port, or fails the case with
+ * "<what>: <errno>" and returns -1. */
+int lc__case_loopback_socket(lc_case_ctx *ctx, int type, int *port, const char *what);
+
 /* A deterministic byte pattern, to check order and integrity. */
 void lc__pattern_fill(unsigned char *p, size_t n, size_t offset);
 /* Index of the first byte that differs from the pattern, or n. */

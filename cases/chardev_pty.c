@@ -61,13 +61,8 @@ static void pty_read_master(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec_init(&r);
     r.stop_at = 5;
     lc_transport *t;
-    int rc = lc_connect_read_pipe(loop, m, &lc__rec_protocol, &r, &t);
-    if (rc < 0) {
-        close(m);
-        close(s);
-        lc__case_transport_error(ctx, loop, rc, "connect_read_pipe on a PTY master");
+    if (lc__case_pipe_open(ctx, loop, 0, m, s, &r, &t, "connect_read_pipe on a PTY master") < 0)
         return;
-    }
     int ok = write(s, "1", 1) == 1 && write(s, "2345", 4) == 4;
     int in_time = ok && lc__case_wait(loop, LC__MS(2000));
     if (!in_time || r.len != 5 || memcmp(r.data, "12345", 5) != 0 || !r.order_ok)
@@ -87,13 +82,9 @@ static void pty_write_slave(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec r;
     lc__rec_init(&r);
     lc_transport *t;
-    int rc = lc_connect_write_pipe(loop, s, &lc__rec_protocol, &r, &t);
-    if (rc < 0) {
-        close(m);
-        close(s);
-        lc__case_transport_error(ctx, loop, rc, "connect_write_pipe on a PTY slave");
+    int rc = lc__case_pipe_open(ctx, loop, 1, s, m, &r, &t, "connect_write_pipe on a PTY slave");
+    if (rc < 0)
         return;
-    }
     struct sink k = {{0}, 0, 6};
     rc = lc_add_reader(loop, m, sink_read, &k);
     if (rc < 0) {
@@ -132,18 +123,13 @@ static void pty_bidirectional(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec_init(&wr);
     rr.stop_at = 5;
     lc_transport *rt = NULL, *wt = NULL;
-    int rc = lc_connect_read_pipe(loop, s, &lc__rec_protocol, &rr, &rt);
+    int rc = lc__case_pipe_open(ctx, loop, 0, s, s2, &rr, &rt, "connect_read_pipe on a PTY slave");
     if (rc < 0) {
-        close(s);
-        close(s2);
         close(m);
-        lc__case_transport_error(ctx, loop, rc, "connect_read_pipe on a PTY slave");
         return;
     }
-    rc = lc_connect_write_pipe(loop, s2, &lc__rec_protocol, &wr, &wt);
+    rc = lc__case_pipe_open(ctx, loop, 1, s2, -1, &wr, &wt, "connect_write_pipe on a duplicated PTY slave");
     if (rc < 0) {
-        close(s2);
-        lc__case_transport_error(ctx, loop, rc, "connect_write_pipe on a duplicated PTY slave");
         lc__rec_finish(loop, &rr, 1);
         close(m);
         return;
@@ -184,13 +170,8 @@ static void pty_hangup(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec_init(&r);
     r.stop_on_lost = 1;
     lc_transport *t;
-    int rc = lc_connect_read_pipe(loop, m, &lc__rec_protocol, &r, &t);
-    if (rc < 0) {
-        close(m);
-        close(s);
-        lc__case_transport_error(ctx, loop, rc, "connect_read_pipe on a PTY master");
+    if (lc__case_pipe_open(ctx, loop, 0, m, s, &r, &t, "connect_read_pipe on a PTY master") < 0)
         return;
-    }
     int ok = write(s, "x", 1) == 1;
     close(s);
     int in_time = ok && lc__case_wait(loop, LC__MS(2000));
@@ -218,12 +199,8 @@ static void dev_tty(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec_init(&r);
     r.stop_on_made = 1;
     lc_transport *t;
-    int rc = lc_connect_read_pipe(loop, fd, &lc__rec_protocol, &r, &t);
-    if (rc < 0) {
-        close(fd);
-        lc__case_transport_error(ctx, loop, rc, "connect_read_pipe on /dev/tty");
+    if (lc__case_pipe_open(ctx, loop, 0, fd, -1, &r, &t, "connect_read_pipe on /dev/tty") < 0)
         return;
-    }
     /* Reading the user's terminal would take their input: only check that
      * the transport is set up and watched, then pause it. */
     lc_transport_pause_reading(t);

@@ -26,13 +26,8 @@ static void read_eof_on(lc_case_ctx *ctx, lc_loop *loop, int rfd, int wfd, const
     lc__rec_init(&r);
     r.stop_on_lost = 1;
     lc_transport *t;
-    int rc = lc_connect_read_pipe(loop, rfd, &lc__rec_protocol, &r, &t);
-    if (rc < 0) {
-        close(rfd);
-        close(wfd);
-        lc__case_transport_error(ctx, loop, rc, what);
+    if (lc__case_pipe_open(ctx, loop, 0, rfd, wfd, &r, &t, what) < 0)
         return;
-    }
     if (write(wfd, "1", 1) != 1 || write(wfd, "2345", 4) != 4) {
         lc_case_fail(ctx, "write to the %s: %s", what, strerror(errno));
         close(wfd);
@@ -127,13 +122,9 @@ static void pipes_write(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec r;
     lc__rec_init(&r);
     lc_transport *t;
-    int rc = lc_connect_write_pipe(loop, p[1], &lc__rec_protocol, &r, &t);
-    if (rc < 0) {
-        close(p[0]);
-        close(p[1]);
-        lc__case_transport_error(ctx, loop, rc, "connect_write_pipe");
+    int rc = lc__case_pipe_open(ctx, loop, 1, p[1], p[0], &r, &t, "connect_write_pipe");
+    if (rc < 0)
         return;
-    }
     unsigned char buf[16];
     struct sink s = {buf, 0, 6, 0, 0};
     rc = lc_add_reader(loop, p[0], sink_read, &s);
@@ -179,13 +170,8 @@ static void pipes_write_peer_closed(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec_init(&a);
     a.stop_on_lost = 1;
     lc_transport *t;
-    int rc = lc_connect_write_pipe(loop, sv[0], &lc__rec_protocol, &a, &t);
-    if (rc < 0) {
-        close(sv[0]);
-        close(sv[1]);
-        lc__case_transport_error(ctx, loop, rc, "connect_write_pipe on a socket");
+    if (lc__case_pipe_open(ctx, loop, 1, sv[0], sv[1], &a, &t, "connect_write_pipe on a socket") < 0)
         return;
-    }
     close(sv[1]);
     int noticed = lc__case_wait(loop, LC__MS(2000));
     lc_case_evidence(ctx, "socket_peer_close", noticed ? lc_errname(a.lost_err) : "not noticed");
@@ -203,13 +189,8 @@ static void pipes_write_peer_closed(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec b;
     lc__rec_init(&b);
     b.stop_on_lost = 1;
-    rc = lc_connect_write_pipe(loop, p[1], &lc__rec_protocol, &b, &t);
-    if (rc < 0) {
-        close(p[0]);
-        close(p[1]);
-        lc__case_transport_error(ctx, loop, rc, "connect_write_pipe");
+    if (lc__case_pipe_open(ctx, loop, 1, p[1], p[0], &b, &t, "connect_write_pipe") < 0)
         return;
-    }
     close(p[0]);
     int wrc = lc_transport_write(t, "x", 1);
     int in_time = lc__case_wait(loop, LC__MS(2000));
@@ -238,13 +219,9 @@ static void pipes_backpressure(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec r;
     lc__rec_init(&r);
     lc_transport *t;
-    int rc = lc_connect_write_pipe(loop, p[1], &lc__rec_protocol, &r, &t);
-    if (rc < 0) {
-        close(p[0]);
-        close(p[1]);
-        lc__case_transport_error(ctx, loop, rc, "connect_write_pipe");
+    int rc = lc__case_pipe_open(ctx, loop, 1, p[1], p[0], &r, &t, "connect_write_pipe");
+    if (rc < 0)
         return;
-    }
     size_t chunk = 16384, sent = 0, cap = 8u << 20;
     unsigned char *out = malloc(chunk), *in = malloc(cap + 1);
     size_t high = 0, low = 0;

@@ -124,23 +124,13 @@ static void tcp_half_close(lc_case_ctx *ctx, lc_loop *loop)
 static void tcp_connect_refused(lc_case_ctx *ctx, lc_loop *loop)
 {
     /* A bound socket that does not listen: connections to it are refused. */
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
-        lc_case_fail(ctx, "reserving a port: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    int port;
+    int fd = lc__case_loopback_socket(ctx, SOCK_STREAM, &port, "reserving a port");
+    if (fd < 0)
         return;
-    }
     lc__conn c = {0};
     lc__rec_init(&c.rec);
-    int rc = lc_tcp_connect(loop, "127.0.0.1", ntohs(a.sin_port), LC_AF_INET, &lc__rec_protocol,
-                            &c, lc__conn_cb);
+    int rc = lc_tcp_connect(loop, "127.0.0.1", port, LC_AF_INET, &lc__rec_protocol, &c, lc__conn_cb);
     int in_time = rc == 0 && lc__case_wait(loop, LC__MS(2000));
     close(fd);
     lc_case_evidence(ctx, "connect_result", c.called ? lc_errname(c.err) : lc_errname(rc));

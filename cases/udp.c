@@ -130,25 +130,15 @@ static void udp_echo_ipv6(lc_case_ctx *ctx, lc_loop *loop)
 static void udp_connected_refused(lc_case_ctx *ctx, lc_loop *loop)
 {
     /* A port that was just free: bind, read the port, close. */
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
-        lc_case_fail(ctx, "finding a free UDP port: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    int port;
+    int fd = lc__case_loopback_socket(ctx, SOCK_DGRAM, &port, "finding a free UDP port");
+    if (fd < 0)
         return;
-    }
     close(fd);
     struct drec r = {0};
     r.stop_on_error = 1;
     lc_transport *t;
-    int rc = lc_udp_endpoint(loop, NULL, 0, "127.0.0.1", ntohs(a.sin_port), LC_AF_INET, &d_proto,
-                             &r, &t);
+    int rc = lc_udp_endpoint(loop, NULL, 0, "127.0.0.1", port, LC_AF_INET, &d_proto, &r, &t);
     if (rc < 0) {
         lc__case_transport_error(ctx, loop, rc, "connected endpoint");
         return;

@@ -162,11 +162,7 @@ int lc_loop_close(lc_loop *loop)
 
     free(loop->ready.v);
     memset(&loop->ready, 0, sizeof loop->ready);
-    for (size_t i = 0; i < loop->heap_len; i++)
-        loop->heap[i].t->heap_index = 0;
-    free(loop->heap);
-    loop->heap = NULL;
-    loop->heap_len = loop->heap_cap = 0;
+    lc__timers_drop(loop);
     free(loop->fds);
     loop->fds = NULL;
     loop->nfds = 0;
@@ -303,11 +299,13 @@ static int64_t poll_timeout(lc_loop *loop, int block)
 {
     if (!block || loop->ready.count || atomic_load(&loop->stopping))
         return 0;
-    lc_timer *t = lc__heap_top(loop);
+    lc_timer *t = lc__timer_first(loop);
     if (t == NULL)
         return -1;
-    int64_t d = t->when - lc_time_ns();
-    return d < 0 ? 0 : d;
+    /* Compared before subtracting: a deadline near INT64_MIN minus the
+     * clock would wrap to a long wait. */
+    int64_t now = lc_time_ns();
+    return t->when <= now ? 0 : t->when - now;
 }
 
 static void dispatch_io(lc_loop *loop)
@@ -333,26 +331,31 @@ static void dispatch_io(lc_loop *loop)
 
 static void run_due_timers(lc_loop *loop, uint64_t armed_before)
 {
-    if (loop->heap_len == 0)
+    if (lc__timer_first(loop) == NULL)
         return; /* no clock read for an iteration without timers */
     int64_t now = lc_time_ns();
     lc_timer *t;
     /* A timer armed during this iteration (by a ready, I/O or timer
      * callback) waits for the next one even when its deadline already
      * passed: asyncio moves due timers to the ready queue before running
-     * it.  The sequence number tells them apart. */
-    while (!loop->closed && (t = lc__heap_top(loop)) != NULL && t->when <= now &&
-           t->seq < armed_before) {
-        lc__heap_remove(loop, t);
+     * it.  Such timers are still pending (flushed only when the next
+     * iteration starts), and the sequence number says so too. */
+    while (!loop->closed && (t = lc__timer_pop_due(loop, now, armed_before)) != NULL)
         t->cb(loop, t->arg);
-    }
 }
 
 static int iterate(lc_loop *loop, int block)
 {
     take_threadsafe(loop);
+    /* Timers armed since the last iteration join the heap or the sorted
+     * run.  Without the memory for that, none fire in this iteration (the
+     * stuck ones might be due before the others: order and never-early
+     * outrank lateness) and the poll waits at most 1 ms before retrying. */
+    int timers_stuck = lc__timers_flush(loop) < 0;
     uint64_t armed_before = loop->timer_seq;
     int64_t timeout = poll_timeout(loop, block);
+    if (timers_stuck && (timeout < 0 || timeout > 1000000))
+        timeout = 1000000;
     size_t ntodo = loop->ready.count;
 
     atomic_store(&loop->polling, true);
@@ -377,7 +380,7 @@ static int iterate(lc_loop *loop, int block)
         dispatch_io(loop);
     if (!loop->closed && loop->ops->complete)
         loop->ops->complete(loop);
-    if (!loop->closed)
+    if (!loop->closed && !timers_stuck)
         run_due_timers(loop, armed_before);
     loop->iterations++;
     return 0;

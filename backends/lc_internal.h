@@ -96,6 +96,14 @@ struct lc__heap_entry {
     lc_timer *t;
 };
 
+/* A slot of the sorted run: the deadline beside the record; t NULL is a
+ * cancelled slot (a hole).  Slot order is sequence order among timers of
+ * equal deadline. */
+struct lc__timer_slot {
+    int64_t when;
+    lc_timer *t;
+};
+
 struct lc__ready {
     lc_cb cb;
     void *arg;
@@ -141,8 +149,14 @@ struct lc_loop {
     atomic_bool polling;    /* in the backend's poll: a wakeup is needed */
     int wake_rfd, wake_wfd; /* eventfd: both the same fd */
 
-    struct lc__heap_entry *heap; /* timer.c: 4-ary min-heap */
+    /* timer.c: a 4-ary min-heap, the timers armed since the last flush
+     * (pend_dead of them cancelled) and a sorted run read from run_head. */
+    struct lc__heap_entry *heap;
     size_t heap_len, heap_cap;
+    lc_timer **pend;        /* arming order; NULL: cancelled */
+    size_t pend_len, pend_cap, pend_dead;
+    struct lc__timer_slot *run;
+    size_t run_head, run_len, run_live;
     uint64_t timer_seq;
 
     struct lc__fd *fds;
@@ -191,8 +205,16 @@ void lc__wakeup_signal(lc_loop *loop);
 void lc__wakeup_drain(lc_loop *loop);
 
 /* timer.c */
-int lc__heap_push(lc_loop *loop, lc_timer *t);
-void lc__heap_remove(lc_loop *loop, lc_timer *t);
-lc_timer *lc__heap_top(const lc_loop *loop);
+/* Move the timers armed since the last call into the heap or the sorted run
+ * (at the start of an iteration).  LC_ENOMEM: they stay pending, nothing
+ * else changed. */
+int lc__timers_flush(lc_loop *loop);
+/* The first timer by (deadline, sequence) among the flushed ones, or NULL. */
+lc_timer *lc__timer_first(lc_loop *loop);
+/* Unschedule and return the first flushed timer if its deadline is <= now
+ * and it was armed before sequence armed_before; else NULL. */
+lc_timer *lc__timer_pop_due(lc_loop *loop, int64_t now, uint64_t armed_before);
+/* Forget every timer (loop close): all become not pending. */
+void lc__timers_drop(lc_loop *loop);
 
 #endif

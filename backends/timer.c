@@ -1,17 +1,61 @@
-/* Timers: a 4-ary min-heap of caller-owned lc_timer records, ordered by
- * (deadline, sequence) so equal deadlines fire in the order they were armed.
- * Each record knows its heap slot, so cancel is O(log n) with no lazy
- * deletion (asyncio keeps cancelled handles and compacts; libuv and libev
- * remove eagerly, which keeps the head always live).
+/* Timers: caller-owned lc_timer records ordered by (deadline, sequence), so
+ * equal deadlines fire in the order they were armed.  A scheduled record is
+ * in one of three places:
  *
- * Each slot carries the key (deadline, sequence) next to the pointer, so
- * comparisons read only the heap array, never the timers (many timers armed
- * for the same instant would otherwise cost a cache miss per tie), and the
- * tree is half as deep as a binary one (libev's 4-heap with
- * EV_HEAP_CACHE_AT makes the same two choices). */
+ *  - pending: the timers armed since the loop last started an iteration, in
+ *    arming (= sequence) order.  Arming appends; cancelling leaves a hole.
+ *  - the heap: a 4-ary min-heap whose slots carry the key beside the pointer,
+ *    so comparisons read only the heap array (libev's 4-heap with
+ *    EV_HEAP_CACHE_AT makes the same two choices).
+ *  - the run: an array sorted by (deadline, sequence), consumed from its head.
+ *
+ * When an iteration starts, before its poll timeout is computed, the pending
+ * batch moves out: a small one is pushed into the heap; a large one is
+ * radix-sorted on the deadline (stable, so ties keep sequence order) into the
+ * run, merged with what is left of an earlier run.  A batch of n timers then
+ * costs O(n) to order instead of n sift-ups, and every due timer leaves the
+ * run in O(1), reading the run front to back.  The first timer is the smaller
+ * of the heap's top and the run's head.  Timers armed during an iteration
+ * are all still pending while its due timers run, which is what makes them
+ * wait for the next iteration.
+ *
+ * heap_index says where a record is (two tag bits) and at which slot, so
+ * cancel is O(1) in pending and in the run and O(log n) in the heap.  The
+ * loop keeps no pointer to a cancelled record (it is caller memory and may be
+ * freed at once), so a cancelled slot is a hole: its pointer is cleared and
+ * holes are compacted away once they outnumber the live slots (asyncio's rule
+ * for the cancelled handles in its heap). */
 #include "lc_internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define TAG_SHIFT (sizeof(size_t) * CHAR_BIT - 2)
+#define TAG_MASK ((size_t)3 << TAG_SHIFT)
+#define IN_HEAP ((size_t)0)
+#define IN_PEND ((size_t)1 << TAG_SHIFT)
+#define IN_RUN ((size_t)2 << TAG_SHIFT)
+
+/* A batch at least this large is sorted into the run... */
+#define RUN_MIN 256
+/* ...when what is left of the earlier run is at most this many times its
+ * size (a merge rewrites the whole run), else it goes to the heap. */
+#define MERGE_RATIO 4
+/* A pending array up to this many slots is kept for the next batch;
+ * a larger one goes back to the allocator. */
+#define KEEP_SLOTS 4096
+/* How far ahead the record of a run slot is fetched: writing heap_index into
+ * records in deadline order is a cache miss per record otherwise. */
+#define AHEAD 16
+
+#if defined(__GNUC__)
+#define PREFETCH_W(p) __builtin_prefetch((p), 1)
+#else
+#define PREFETCH_W(p) ((void)(p))
+#endif
+
+/* ---- the heap ---- */
 
 static inline int before(const struct lc__heap_entry *a, const struct lc__heap_entry *b)
 {
@@ -21,7 +65,7 @@ static inline int before(const struct lc__heap_entry *a, const struct lc__heap_e
 static inline void place(struct lc__heap_entry *h, size_t i, struct lc__heap_entry e)
 {
     h[i] = e;
-    e.t->heap_index = i + 1;
+    e.t->heap_index = IN_HEAP | (i + 1);
 }
 
 static void sift_up(lc_loop *loop, size_t i, struct lc__heap_entry e)
@@ -57,25 +101,8 @@ static void sift_down(lc_loop *loop, size_t i, struct lc__heap_entry e)
     place(h, i, e);
 }
 
-int lc__heap_push(lc_loop *loop, lc_timer *t)
+static void heap_remove(lc_loop *loop, size_t i)
 {
-    if (loop->heap_len == loop->heap_cap) {
-        size_t ncap = loop->heap_cap ? loop->heap_cap * 2 : 64;
-        struct lc__heap_entry *nh = realloc(loop->heap, ncap * sizeof *nh);
-        if (nh == NULL)
-            return LC_ENOMEM;
-        loop->heap = nh;
-        loop->heap_cap = ncap;
-    }
-    struct lc__heap_entry e = {t->when, t->seq, t};
-    sift_up(loop, loop->heap_len++, e);
-    return 0;
-}
-
-void lc__heap_remove(lc_loop *loop, lc_timer *t)
-{
-    size_t i = t->heap_index - 1;
-    t->heap_index = 0;
     struct lc__heap_entry last = loop->heap[--loop->heap_len];
     if (i == loop->heap_len)
         return;
@@ -85,46 +112,360 @@ void lc__heap_remove(lc_loop *loop, lc_timer *t)
         sift_down(loop, i, last);
 }
 
-lc_timer *lc__heap_top(const lc_loop *loop)
+/* ---- pending ---- */
+
+static void pend_compact(lc_loop *loop)
 {
-    return loop->heap_len ? loop->heap[0].t : NULL;
+    lc_timer **p = loop->pend;
+    size_t j = 0;
+    for (size_t i = 0; i < loop->pend_len; i++) {
+        lc_timer *t = p[i];
+        if (t == NULL)
+            continue;
+        if (i != j) {
+            p[j] = t;
+            t->heap_index = IN_PEND | (j + 1);
+        }
+        j++;
+    }
+    loop->pend_len = j;
+    loop->pend_dead = 0;
 }
+
+/* Room for one more pending slot: compact when holes are at least half,
+ * else grow. */
+static int pend_reserve(lc_loop *loop)
+{
+    if (loop->pend_len < loop->pend_cap)
+        return 0;
+    if (loop->pend_dead > 0 && loop->pend_dead * 2 >= loop->pend_len) {
+        pend_compact(loop);
+        return 0;
+    }
+    size_t ncap = loop->pend_cap ? loop->pend_cap * 2 : 64;
+    lc_timer **np = realloc(loop->pend, ncap * sizeof *np);
+    if (np == NULL)
+        return LC_ENOMEM;
+    loop->pend = np;
+    loop->pend_cap = ncap;
+    return 0;
+}
+
+/* ---- the run ---- */
+
+static void run_free(lc_loop *loop)
+{
+    free(loop->run);
+    loop->run = NULL;
+    loop->run_head = loop->run_len = loop->run_live = 0;
+}
+
+static void run_index(struct lc__timer_slot *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            PREFETCH_W(r[i + AHEAD].t);
+        r[i].t->heap_index = IN_RUN | (i + 1);
+    }
+}
+
+static void run_compact(lc_loop *loop)
+{
+    struct lc__timer_slot *r = loop->run;
+    size_t j = 0;
+    for (size_t i = loop->run_head; i < loop->run_len; i++)
+        if (r[i].t != NULL)
+            r[j++] = r[i];
+    loop->run_head = 0;
+    loop->run_len = j;
+    run_index(r, j);
+}
+
+/* The run's first live slot, or NULL (the emptied run is released). */
+static struct lc__timer_slot *run_first(lc_loop *loop)
+{
+    if (loop->run_live == 0) {
+        if (loop->run != NULL)
+            run_free(loop);
+        return NULL;
+    }
+    while (loop->run[loop->run_head].t == NULL)
+        loop->run_head++;
+    return &loop->run[loop->run_head];
+}
+
+static inline uint64_t radix_key(int64_t when)
+{
+    return (uint64_t)when ^ ((uint64_t)1 << 63); /* signed order as unsigned */
+}
+
+/* LSD radix sort of n slots on the deadline, one byte per pass, skipping the
+ * bytes every key shares; stable, so equal deadlines keep sequence order.
+ * hist holds the per-byte counts; a and b are the two buffers.  Returns the
+ * buffer holding the result. */
+static struct lc__timer_slot *radix_sort(struct lc__timer_slot *a, struct lc__timer_slot *b, size_t n,
+                                         size_t hist[8][256])
+{
+    for (unsigned d = 0; d < 8; d++) {
+        unsigned sh = 8 * d;
+        size_t *c = hist[d];
+        if (c[(radix_key(a[0].when) >> sh) & 255] == n)
+            continue;
+        size_t sum = 0;
+        for (unsigned v = 0; v < 256; v++) {
+            size_t x = c[v];
+            c[v] = sum;
+            sum += x;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[c[(radix_key(a[i].when) >> sh) & 255]++] = a[i];
+        struct lc__timer_slot *tmp = a;
+        a = b;
+        b = tmp;
+    }
+    return a;
+}
+
+/* Sort the `live` pending timers into the run.  Nothing changes if the
+ * memory cannot be had. */
+static int pend_to_run(lc_loop *loop, size_t live)
+{
+    typedef struct lc__timer_slot slot;
+    size_t old = loop->run_live;
+    lc_timer **p = loop->pend;
+    /* The pending array, its pointers read, is the radix sort's second
+     * buffer when it is large enough (its pages are already in memory). */
+    int reuse = loop->pend_cap / 2 >= live && sizeof(slot) == 2 * sizeof *p;
+    slot *a = malloc(live * sizeof *a);
+    slot *b = reuse ? (slot *)(void *)p : malloc(live * sizeof *b);
+    slot *m = old ? malloc((old + live) * sizeof *m) : NULL;
+    if (a == NULL || b == NULL || (old && m == NULL)) {
+        free(a);
+        if (!reuse)
+            free(b);
+        free(m);
+        return LC_ENOMEM;
+    }
+    size_t h[8][256]; /* byte counts of the keys, every byte in one pass */
+    memset(h, 0, sizeof h);
+    size_t j = 0;
+    for (size_t i = 0; i < loop->pend_len; i++) {
+        lc_timer *t = p[i];
+        if (t == NULL)
+            continue;
+        uint64_t k = radix_key(t->when);
+        for (unsigned d = 0; d < 8; d++)
+            h[d][(k >> (8 * d)) & 255]++;
+        a[j].when = t->when;
+        a[j].t = t;
+        j++;
+    }
+    if (!reuse && loop->pend_cap > KEEP_SLOTS) {
+        free(p);
+        loop->pend = NULL;
+        loop->pend_cap = 0;
+    } else if (reuse) {
+        loop->pend = NULL;
+        loop->pend_cap = 0;
+    }
+    loop->pend_len = loop->pend_dead = 0;
+    slot *sorted = radix_sort(a, b, live, h);
+    slot *other = sorted == a ? b : a;
+
+    if (old) {
+        /* Every run timer was armed before every batch timer: on equal
+         * deadlines the run's goes first. */
+        slot *r = loop->run;
+        size_t x = loop->run_head, xe = loop->run_len, y = 0, k = 0;
+        while (x < xe && y < live) {
+            if (r[x].t == NULL)
+                x++;
+            else if (sorted[y].when < r[x].when)
+                m[k++] = sorted[y++];
+            else
+                m[k++] = r[x++];
+        }
+        for (; x < xe; x++)
+            if (r[x].t != NULL)
+                m[k++] = r[x];
+        while (y < live)
+            m[k++] = sorted[y++];
+        free(r);
+        free(sorted);
+        loop->run = m;
+    } else {
+        free(loop->run);
+        loop->run = sorted;
+    }
+    free(other);
+    loop->run_head = 0;
+    loop->run_len = loop->run_live = old + live;
+    run_index(loop->run, loop->run_len);
+    return 0;
+}
+
+static int pend_to_heap(lc_loop *loop)
+{
+    size_t need = loop->heap_len + (loop->pend_len - loop->pend_dead);
+    if (need > loop->heap_cap) {
+        size_t ncap = loop->heap_cap ? loop->heap_cap * 2 : 64;
+        if (ncap < need)
+            ncap = need;
+        struct lc__heap_entry *nh = realloc(loop->heap, ncap * sizeof *nh);
+        if (nh == NULL)
+            return LC_ENOMEM;
+        loop->heap = nh;
+        loop->heap_cap = ncap;
+    }
+    for (size_t i = 0; i < loop->pend_len; i++) {
+        lc_timer *t = loop->pend[i];
+        if (t == NULL)
+            continue;
+        struct lc__heap_entry e = {t->when, t->seq, t};
+        sift_up(loop, loop->heap_len++, e);
+    }
+    loop->pend_len = loop->pend_dead = 0;
+    return 0;
+}
+
+int lc__timers_flush(lc_loop *loop)
+{
+    size_t live = loop->pend_len - loop->pend_dead;
+    if (live == 0) {
+        loop->pend_len = loop->pend_dead = 0;
+        return 0;
+    }
+    if (live >= RUN_MIN && loop->run_live <= MERGE_RATIO * live && pend_to_run(loop, live) == 0)
+        return 0;
+    return pend_to_heap(loop);
+}
+
+/* ---- where a record is ---- */
+
+static void unlink_timer(lc_loop *loop, lc_timer *t)
+{
+    size_t where = t->heap_index & TAG_MASK, i = (t->heap_index & ~TAG_MASK) - 1;
+    t->heap_index = 0;
+    if (where == IN_HEAP) {
+        heap_remove(loop, i);
+    } else if (where == IN_PEND) {
+        loop->pend[i] = NULL;
+        if (i + 1 < loop->pend_len) {
+            loop->pend_dead++;
+            return;
+        }
+        loop->pend_len--;
+        while (loop->pend_len > 0 && loop->pend[loop->pend_len - 1] == NULL) {
+            loop->pend_len--;
+            loop->pend_dead--;
+        }
+    } else {
+        loop->run[i].t = NULL;
+        loop->run_live--;
+        size_t span = loop->run_len - loop->run_head;
+        if (i != loop->run_head && span >= RUN_MIN && loop->run_live * 2 < span)
+            run_compact(loop);
+    }
+}
+
+lc_timer *lc__timer_first(lc_loop *loop)
+{
+    struct lc__timer_slot *r = run_first(loop);
+    if (loop->heap_len == 0)
+        return r ? r->t : NULL;
+    const struct lc__heap_entry *h = &loop->heap[0];
+    if (r && (r->when < h->when || (r->when == h->when && r->t->seq < h->seq)))
+        return r->t;
+    return h->t;
+}
+
+lc_timer *lc__timer_pop_due(lc_loop *loop, int64_t now, uint64_t armed_before)
+{
+    lc_timer *t = lc__timer_first(loop);
+    if (t == NULL || t->when > now || t->seq >= armed_before)
+        return NULL;
+    if ((t->heap_index & TAG_MASK) == IN_RUN) {
+        size_t i = loop->run_head;
+        if (i + AHEAD < loop->run_len)
+            PREFETCH_W(loop->run[i + AHEAD].t);
+        loop->run[i].t = NULL;
+        loop->run_head = i + 1;
+        loop->run_live--;
+        t->heap_index = 0;
+    } else {
+        unlink_timer(loop, t);
+    }
+    return t;
+}
+
+void lc__timers_drop(lc_loop *loop)
+{
+    for (size_t i = 0; i < loop->heap_len; i++)
+        loop->heap[i].t->heap_index = 0;
+    for (size_t i = 0; i < loop->pend_len; i++)
+        if (loop->pend[i] != NULL)
+            loop->pend[i]->heap_index = 0;
+    for (size_t i = loop->run_head; i < loop->run_len; i++)
+        if (loop->run[i].t != NULL)
+            loop->run[i].t->heap_index = 0;
+    free(loop->heap);
+    loop->heap = NULL;
+    loop->heap_len = loop->heap_cap = 0;
+    free(loop->pend);
+    loop->pend = NULL;
+    loop->pend_len = loop->pend_cap = loop->pend_dead = 0;
+    run_free(loop);
+}
+
+/* ---- the API ---- */
 
 int lc_call_at(lc_loop *loop, lc_timer *t, int64_t when_ns, lc_cb cb, void *arg)
 {
-    int rc = lc__check_open(loop);
-    if (rc < 0)
-        return rc;
+    if (loop == NULL)
+        return LC_EINVAL;
+    if (loop->closed)
+        return LC_ECLOSED;
     if (t == NULL || cb == NULL)
         return LC_EINVAL;
-    if (t->heap_index && t->loop == loop)
-        lc__heap_remove(loop, t);
-    else if (t->heap_index && t->loop && !t->loop->closed)
+    int rc;
+    int mine = t->heap_index && t->loop == loop;
+    if (t->heap_index && !mine && t->loop && !t->loop->closed)
         return LC_EBUSY; /* scheduled on another loop */
+    /* Room first: on LC_ENOMEM the timer stays as it was. */
+    if ((rc = pend_reserve(loop)) < 0)
+        return rc;
+    if (mine)
+        unlink_timer(loop, t);
     t->when = when_ns;
     t->seq = loop->timer_seq++;
     t->cb = cb;
     t->arg = arg;
     t->loop = loop;
-    t->heap_index = 0;
-    return lc__heap_push(loop, t);
+    size_t i = loop->pend_len++;
+    loop->pend[i] = t;
+    t->heap_index = IN_PEND | (i + 1);
+    return 0;
 }
 
 int lc_call_later(lc_loop *loop, lc_timer *t, int64_t delay_ns, lc_cb cb, void *arg)
 {
     /* lc_call_at checks the loop; the clock is read for every call, never
      * cached: a deadline computed from a time cached at the start of the
-     * iteration fires early after a long callback (libev, libuv #4773). */
+     * iteration fires early after a long callback (libev, libuv #4773).
+     * A delay past the end of the clock saturates instead of wrapping into
+     * the past. */
     if (loop == NULL)
         return LC_EINVAL;
-    return lc_call_at(loop, t, lc_time_ns() + delay_ns, cb, arg);
+    int64_t now = lc_time_ns();
+    int64_t when = delay_ns > INT64_MAX - now ? INT64_MAX : now + delay_ns;
+    return lc_call_at(loop, t, when, cb, arg);
 }
 
 int lc_timer_cancel(lc_timer *t)
 {
     if (t == NULL || t->heap_index == 0 || t->loop == NULL || t->loop->closed)
         return 0;
-    lc__heap_remove(t->loop, t);
+    unlink_timer(t->loop, t);
     return 1;
 }
 

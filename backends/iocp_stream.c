@@ -9,7 +9,7 @@
  *  - datagram sockets: one WSARecvFrom in flight; the queued datagrams go
  *    out one WSASendTo at a time, each to its own address.  A receive error
  *    (WSAECONNRESET after an ICMP port unreachable: Windows reports it on
- *    the next receive, connected socket or not — recvfrom, "Winsock error
+ *    the next receive — recvfrom, "Winsock error
  *    codes") goes to error_received and the endpoint goes on.
  *  - pipes (the CRT fd of a pipe handle opened with FILE_FLAG_OVERLAPPED):
  *    ReadFile / WriteFile.  ERROR_BROKEN_PIPE on a read is the writer's

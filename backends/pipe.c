@@ -43,6 +43,29 @@ static int win_pipe_like(int fd, int *is_socket, int *is_fifo)
     *is_fifo = GetFileType(h) == FILE_TYPE_PIPE;
     return *is_fifo;
 }
+
+/* 1 if the handle was opened for overlapped I/O.  A handle opened without
+ * FILE_FLAG_OVERLAPPED has FILE_SYNCHRONOUS_IO_(NON)ALERT in its mode
+ * (NtQueryInformationFile, FileModeInformation): ReadFile on it would
+ * block the loop until data came, whatever OVERLAPPED it is given. */
+static int win_overlapped(int fd)
+{
+    typedef LONG(NTAPI * query_fn)(HANDLE, void *, void *, ULONG, int);
+    struct {
+        union {
+            LONG status;
+            void *pointer;
+        } u;
+        ULONG_PTR information;
+    } iosb;
+    ULONG mode = 0;
+    enum { FILE_MODE_INFORMATION = 16, SYNC_ALERT = 0x10, SYNC_NONALERT = 0x20 };
+    HMODULE nt = GetModuleHandleA("ntdll.dll");
+    query_fn q = nt ? (query_fn)(void (*)(void))GetProcAddress(nt, "NtQueryInformationFile") : NULL;
+    if (q == NULL || q((HANDLE)_get_osfhandle(fd), &iosb, &mode, sizeof mode, FILE_MODE_INFORMATION) < 0)
+        return 0;
+    return !(mode & (SYNC_ALERT | SYNC_NONALERT));
+}
 #endif
 
 static int open_pipe(lc_loop *loop, int fd, int kind, const lc_protocol *proto, void *ud,
@@ -61,6 +84,11 @@ static int open_pipe(lc_loop *loop, int fd, int kind, const lc_protocol *proto, 
         return LC_ENOTSUP;
     }
     rc = win_pipe_like(fd, &is_socket, &is_fifo);
+    if (rc > 0 && !win_overlapped(fd)) {
+        lc__set_refusal(loop, "NtQueryInformationFile", 0,
+                        "https://learn.microsoft.com/en-us/windows/win32/api/namedpipeapi/nf-namedpipeapi-createnamedpipea");
+        return LC_ENOTSUP;
+    }
 #else
     rc = lc__fd_is_pipe_like(fd, &is_socket, &is_fifo);
 #endif

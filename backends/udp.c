@@ -35,8 +35,8 @@ void lc__dgram_on_readable(lc_loop *loop, int fd, void *arg)
     ssize_t n = recvfrom(fd, (void *)t->rbuf, LC__READ_CHUNK, 0, (struct sockaddr *)&from, &flen);
     if (n < 0) {
         /* Windows: after an ICMP port unreachable for an earlier datagram,
-         * the next receive fails with WSAECONNRESET (recvfrom, Winsock),
-         * connected or not: error_received(-ECONNRESET). */
+         * the next receive fails with WSAECONNRESET (recvfrom, Winsock):
+         * error_received(-ECONNRESET). */
         int err = lc__sock_errno();
         if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR)
             error_received(t, -err);

@@ -1,12 +1,14 @@
 #include "case_util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#ifndef _WIN32 /* lc__case_count_fds and lc__case_sleep_ns for Windows: case_win.c */
+#include <dirent.h>
+#include <sys/resource.h>
+#endif
 
 static void guard_cb(lc_loop *loop, void *arg)
 {
@@ -97,6 +99,7 @@ void lc__case_expect_reader_fires(lc_case_ctx *ctx, lc_loop *loop, int fd, const
                  (double)(st.at - t0) / 1e3);
 }
 
+#ifndef _WIN32
 int lc__case_count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -121,6 +124,7 @@ int lc__case_count_fds(void)
             n++;
     return n;
 }
+#endif
 
 void lc__case_busy_ns(int64_t ns)
 {
@@ -129,9 +133,11 @@ void lc__case_busy_ns(int64_t ns)
     }
 }
 
+#ifndef _WIN32
 void lc__case_sleep_ns(int64_t ns)
 {
     struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
+#endif

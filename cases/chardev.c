@@ -22,12 +22,22 @@ static void chardev_reader(lc_case_ctx *ctx, lc_loop *loop, const char *path)
 
 static void chardev_dev_null(lc_case_ctx *ctx, lc_loop *loop)
 {
+#ifdef _WIN32
+    /* Windows' null device is NUL ("Naming Files, Paths, and Namespaces"). */
+    chardev_reader(ctx, loop, "NUL");
+#else
     chardev_reader(ctx, loop, "/dev/null");
+#endif
 }
 
 static void chardev_dev_zero(lc_case_ctx *ctx, lc_loop *loop)
 {
+#ifdef _WIN32
+    (void)loop;
+    lc_case_skip(ctx, "Windows has no device that reads as zeros (no /dev/zero counterpart)");
+#else
     chardev_reader(ctx, loop, "/dev/zero");
+#endif
 }
 
 const lc_case lc_cases_chardev[] = {

@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/resource.h>
+#endif
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -432,7 +434,20 @@ static void fds_directory(lc_case_ctx *ctx, lc_loop *loop)
         lc_case_skip(ctx, "no scratch directory");
         return;
     }
+#ifdef _WIN32
+    /* The CRT cannot open a directory; CreateFile can, with
+     * FILE_FLAG_BACKUP_SEMANTICS ("CreateFileA: Directories"), and the
+     * handle becomes a CRT fd. */
+    HANDLE h = CreateFileA(dir, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    int fd = h == INVALID_HANDLE_VALUE ? -1 : _open_osfhandle((intptr_t)h, _O_RDONLY);
+    if (fd < 0 && h != INVALID_HANDLE_VALUE)
+        CloseHandle(h);
+    if (fd < 0)
+        errno = EACCES;
+#else
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#endif
     if (fd < 0) {
         lc_case_skip(ctx, "open the scratch directory: %s", strerror(errno));
         return;
@@ -449,6 +464,32 @@ static void fds_directory(lc_case_ctx *ctx, lc_loop *loop)
 
 static void fds_high_fd(lc_case_ctx *ctx, lc_loop *loop)
 {
+#ifdef _WIN32
+    /* Winsock's fd_set is an array of up to FD_SETSIZE SOCKETs, not a
+     * bitmap indexed by descriptor (winsock2.h): a socket whose handle
+     * value is FD_SETSIZE or more is one entry like any other.  Make
+     * sockets until one has such a value, then watch it. */
+    int pairs[64][2], np = 0, hi = -1, peer = -1;
+    while (np < 64 && hi < 0) {
+        if (fds_socketpair(ctx, pairs[np]) < 0)
+            break;
+        for (int k = 0; k < 2 && hi < 0; k++)
+            if (pairs[np][k] >= FD_SETSIZE) {
+                hi = pairs[np][k];
+                peer = pairs[np][1 - k];
+            }
+        np++;
+    }
+    lc_case_evidence_int(ctx, "fd_setsize", FD_SETSIZE);
+    if (hi < 0 && lc_case_status(ctx) == LC_STATUS_NONE)
+        lc_case_skip(ctx, "no socket handle value >= FD_SETSIZE (%d) among %d pairs", FD_SETSIZE, np);
+    else if (hi >= 0 && write(peer, "x", 1) != 1)
+        lc_case_fail(ctx, "write to the peer: %s", strerror(errno));
+    else if (hi >= 0)
+        lc__case_expect_reader_fires(ctx, loop, hi, "socket handle >= FD_SETSIZE", LC__MS(1000));
+    for (int i = 0; i < np; i++)
+        close_pair(pairs[i]);
+#else
     const int target = FD_SETSIZE + 64;
     struct rlimit orig, rl;
     if (getrlimit(RLIMIT_NOFILE, &orig) != 0) {
@@ -488,6 +529,7 @@ static void fds_high_fd(lc_case_ctx *ctx, lc_loop *loop)
     }
     if (raised)
         setrlimit(RLIMIT_NOFILE, &orig);
+#endif
 }
 
 /* ---- fds/remove-in-callback ----------------------------------------------

@@ -6,6 +6,19 @@
  * same open file descriptions: the same epoll interest list, the same
  * eventfd counter.  What an inherited loop does to the parent is measured
  * here per backend, with and without lc_loop_after_fork(). */
+#ifdef _WIN32
+#include "case_util.h"
+
+/* Windows has no fork(2): CreateProcess starts a new program image and a
+ * child inherits handles, never a copy of the parent's memory or loop. */
+static void fork_unavailable(lc_case_ctx *ctx, lc_loop *unused)
+{
+    (void)unused;
+    lc_case_skip(ctx, "Windows has no fork(2): a process cannot be copied with its loop");
+}
+#define fork_child_new_loop fork_unavailable
+#define fork_after_fork_isolates fork_unavailable
+#else
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -246,6 +259,8 @@ static void fork_after_fork_isolates(lc_case_ctx *ctx, lc_loop *unused)
     LC_REQUIRE(ctx, !e.parent_woken, "the child's call_soon_threadsafe woke the parent's loop");
     lc_case_pass(ctx, "inherited loop usable in the child after lc_loop_after_fork; parent undisturbed");
 }
+
+#endif /* _WIN32 */
 
 const lc_case lc_cases_fork[] = {
     {"fork/child-new-loop", "a forked child creates and runs a fresh loop (inherited-loop effects measured)",

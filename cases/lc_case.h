@@ -37,6 +37,14 @@ lc_status lc_status_from_name(const char *name);
 
 typedef struct lc_case_ctx lc_case_ctx;
 
+/* mingw-w64 with __USE_MINGW_ANSI_STDIO formats as C99 does (%zu, %lld):
+ * its checks are gnu_printf's, not the CRT's ms_printf. */
+#if defined(__MINGW32__)
+#define LC__PRINTF_FMT gnu_printf
+#else
+#define LC__PRINTF_FMT printf
+#endif
+
 typedef void (*lc_case_fn)(lc_case_ctx *ctx, lc_loop *loop);
 
 enum {
@@ -76,15 +84,15 @@ const char *lc_case_tmpdir(const lc_case_ctx *ctx);
  * The first status set wins, except that FAIL overrides PASS (a late
  * check may still fail a case).  The message is printf-style. */
 void lc_case_pass(lc_case_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(LC__PRINTF_FMT, 2, 3)));
 void lc_case_fail(lc_case_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(LC__PRINTF_FMT, 2, 3)));
 void lc_case_skip(lc_case_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(LC__PRINTF_FMT, 2, 3)));
 /* The loop refused cleanly.  err is the code returned; evidence gets the
  * refusal's call and errno (lc_loop_last_refusal) when loop is not NULL. */
 void lc_case_unsupported(lc_case_ctx *ctx, lc_loop *loop, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    __attribute__((format(LC__PRINTF_FMT, 4, 5)));
 lc_status lc_case_status(const lc_case_ctx *ctx);
 
 void lc_case_evidence(lc_case_ctx *ctx, const char *key, const char *value);

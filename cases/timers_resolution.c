@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
 #include <sys/prctl.h>
+#endif
 
 #include "case_util.h"
 
@@ -82,6 +84,7 @@ static double pct(const double *sorted, size_t n, double p)
 
 static void timers_resolution(lc_case_ctx *ctx, lc_loop *loop)
 {
+#ifdef __linux__
     const char *variant = lc_case_variant(ctx);
     if (variant && strcmp(variant, "slack1ns") == 0) {
         /* prctl(2): PR_SET_TIMERSLACK with 0 restores the default, so 1 ns
@@ -94,6 +97,7 @@ static void timers_resolution(lc_case_ctx *ctx, lc_loop *loop)
     int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
     if (slack >= 0)
         lc_case_measure_value(ctx, "timer_slack", slack, "ns");
+#endif
     lc_case_measure_value(ctx, "timeout_granularity", (double)lc_loop_timeout_granularity_ns(loop),
                           "ns");
 
@@ -142,7 +146,11 @@ static void timers_resolution(lc_case_ctx *ctx, lc_loop *loop)
                  RES_SAMPLES, p50_1ms, p99_1ms, p50_100us, p99_100us);
 }
 
+#ifdef __linux__
 static const char *const res_variants[] = {"", "slack1ns", NULL};
+#else
+static const char *const res_variants[] = {"", NULL}; /* no timer slack to lower */
+#endif
 
 const lc_case lc_cases_timers_resolution[] = {
     {"timers/resolution",

@@ -16,6 +16,12 @@ int lc_cmd_merge(int argc, char **argv);
 int lc_cmd_render(int argc, char **argv);
 int lc_cmd_publish(int argc, char **argv);
 int lc_cmd_validate(int argc, char **argv);
+#ifdef _WIN32
+/* The hidden entry point of a re-executed case process on Windows
+ * (runner_win.c): `loopcompat --run-one CASE BACKEND VARIANT TMPDIR
+ * --record-handle N`. */
+int lc_runner_run_one_main(int argc, char **argv);
+#endif
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,10 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+#ifdef _WIN32
+    if (strcmp(cmd, "--run-one") == 0)
+        return lc_runner_run_one_main(argc - 1, argv + 1);
+#endif
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         help(stdout);
         return 0;

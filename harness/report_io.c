@@ -1,7 +1,9 @@
 /* Report I/O: fetch a document from a path or URL; write output atomically. */
 #include "report_io.h"
 
+#ifdef LC_HAVE_CURL
 #include <curl/curl.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#ifdef LC_HAVE_CURL
 int lc_report_curl_init(void)
 {
     static int state; /* 0 not yet, 1 ok, -1 failed */
@@ -21,6 +24,7 @@ int lc_report_curl_init(void)
     }
     return state == 1 ? 0 : -1;
 }
+#endif
 
 int lc_report_is_url(const char *src)
 {
@@ -56,6 +60,7 @@ static int membuf_append(struct membuf *b, const void *p, size_t n)
     return 0;
 }
 
+#ifdef LC_HAVE_CURL
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
     /* Returning less than given makes libcurl stop with CURLE_WRITE_ERROR. */
@@ -108,6 +113,14 @@ static int fetch_url(const char *url, struct membuf *b, char *err, size_t errlen
     }
     return 0;
 }
+#else
+static int fetch_url(const char *url, struct membuf *b, char *err, size_t errlen)
+{
+    (void)b;
+    snprintf(err, errlen, "%s: URLs are not available in this build (built without libcurl)", url);
+    return -1;
+}
+#endif
 
 static int read_path(const char *path, struct membuf *b, char *err, size_t errlen)
 {

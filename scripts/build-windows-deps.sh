@@ -1,6 +1,6 @@
 #!/bin/sh
-# Build the libraries the Windows build links (jansson; Check for the test
-# suites) with the mingw-w64 cross compiler, from Debian's own source
+# Build the libraries the Windows build links (jansson, zlib; Check for the
+# test suites) with the mingw-w64 cross compiler, from Debian's own source
 # packages: `apt-get source` through a temporary sources list holding one
 # deb-src entry for this release.  Nothing is fetched from anywhere else,
 # and the system's apt configuration is left untouched.
@@ -101,4 +101,28 @@ if [ ! -f "$prefix/lib/pkgconfig/check.pc" ]; then
     rm -f "$prefix/lib/libcheck.dll.a" "$prefix/bin/libcheck.dll"
 fi
 echo "check: $(sed -n 's/^Version: //p' "$prefix/lib/pkgconfig/check.pc")"
+
+# --- zlib -----------------------------------------------------------------
+# The harness gunzips reports it reads (and gzips what it publishes).  Only
+# zlib's static library target is built: its DLL target needs the resource
+# script Debian's source leaves out.  The headers, the library (as libz.a)
+# and a pkg-config file are installed here.
+if [ ! -f "$prefix/lib/pkgconfig/zlib.pc" ]; then
+    fetch zlib "$@"
+    src=$(ls -d "$work"/zlib-[0-9]*/ | head -1)
+    zb=$work/build-zlib
+    cmake -S "$src" -B "$zb" -G "Unix Makefiles" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
+        -DCMAKE_BUILD_TYPE=Release >"$work/zlib-configure.log" 2>&1 ||
+        { tail -20 "$work/zlib-configure.log" >&2; exit 1; }
+    cmake --build "$zb" --target zlibstatic -j"$jobs" >"$work/zlib-build.log" 2>&1 ||
+        { tail -20 "$work/zlib-build.log" >&2; exit 1; }
+    mkdir -p "$prefix/include" "$prefix/lib/pkgconfig"
+    cp "$src/zlib.h" "$zb/zconf.h" "$prefix/include/"
+    cp "$zb/libzlibstatic.a" "$prefix/lib/libz.a"
+    zver=$(sed -n 's/^#define ZLIB_VERSION "\([^"]*\)".*/\1/p' "$src/zlib.h")
+    printf '%s\n' "prefix=$prefix" 'libdir=${prefix}/lib' 'includedir=${prefix}/include' '' \
+        'Name: zlib' 'Description: zlib compression library' "Version: $zver" \
+        'Libs: -L${libdir} -lz' 'Cflags: -I${includedir}' >"$prefix/lib/pkgconfig/zlib.pc"
+fi
+echo "zlib: $(sed -n 's/^Version: //p' "$prefix/lib/pkgconfig/zlib.pc")"
 echo "prefix: $prefix"

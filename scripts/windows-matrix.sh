@@ -1,7 +1,10 @@
 #!/bin/sh
 # Cross-build loopcompat for Windows with mingw-w64 and run the Windows
-# backends' suites (winselect, iocp) under wine, headless, in a fresh wine
-# prefix that is removed afterwards.
+# backends' suites (winselect, iocp) and the case catalogue under wine,
+# headless, in a fresh wine prefix that is removed afterwards; then check
+# the Windows report with the Linux loopcompat (LC_LINUX_BUILD, default
+# build/), merge it with the Linux report (LC_LINUX_REPORT, default
+# build/ci-report.json) and render the matrix.
 #
 #   scripts/windows-matrix.sh [BUILD_DIR]      (default: build-win)
 #
@@ -62,4 +65,35 @@ phase "Windows backends under wine (ctest)"
 status=0
 (cd "$build" && ctest --output-on-failure --timeout 300) || status=$?
 took wine-tests
+
+# The case catalogue on winselect and iocp, by the Windows harness itself
+# (each item a re-executed loopcompat.exe in a job object).  Exit status 1
+# is an unexpected result, 2 a harness or usage error: both fail.
+phase "Windows matrix under wine (loopcompat.exe run)"
+report=$build/windows-report.json
+rm -f "$report" "$report.journal"
+(cd "$here" && wine "$build/loopcompat.exe" run -j "$jobs" --quiet --timeout-multiplier 3 \
+    --expectations cases/expectations.json --output "$report") || status=$?
+took wine-matrix
+
+# The report read by the Linux tool: validated, merged with the Linux
+# report (when there is one) and rendered as one matrix.
+linux=${LC_LINUX_BUILD:-$here/build}
+case $linux in /*) ;; *) linux=$here/$linux ;; esac
+if [ -x "$linux/loopcompat" ] && [ -f "$report" ]; then
+    phase "validate, merge and render (Linux loopcompat)"
+    "$linux/loopcompat" validate "$report" || status=1
+    linux_report=${LC_LINUX_REPORT:-$linux/ci-report.json}
+    if [ -f "$linux_report" ]; then
+        "$linux/loopcompat" merge "$linux_report" "$report" -o "$build/matrix.json" &&
+            "$linux/loopcompat" render "$build/matrix.json" --html "$build/matrix-html" \
+                --markdown "$build/matrix.md" || status=1
+    else
+        echo "   no Linux report at $linux_report: merge and render skipped"
+    fi
+    took report-tools
+elif [ -f "$report" ]; then
+    echo "windows-matrix: no Linux loopcompat in $linux (set LC_LINUX_BUILD): report not validated" >&2
+    status=1
+fi
 exit $status

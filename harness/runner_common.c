@@ -1,0 +1,76 @@
+/* The runner's parts that do not depend on how a case process is made:
+ * the fork runner (runner.c) and the Windows runner (runner_win.c) both
+ * read the child's record and time items with these. */
+#include "runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "result.h"
+
+double lc_runner_case_timeout(const lc_case *c)
+{
+    if (c->timeout_s > 0)
+        return c->timeout_s;
+    return (c->flags & LC_CASE_SLOW) ? LC_RUNNER_SLOW_TIMEOUT_S : LC_RUNNER_DEFAULT_TIMEOUT_S;
+}
+
+void lc_result_clear(lc_result *r)
+{
+    free(r->message);
+    json_decref(r->evidence);
+    json_decref(r->refs);
+    json_decref(r->measurements);
+    memset(r, 0, sizeof *r);
+}
+
+int lc_runner_parse_record(const char *buf, size_t len, lc_result *r, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *rec = json_loadb(buf, len, 0, &je);
+    if (!rec) {
+        snprintf(err, errlen, "malformed result record: %s", je.text);
+        return -1;
+    }
+    const char *status = NULL;
+    json_t *msg = NULL, *ev = NULL, *refs = NULL, *meas = NULL;
+    json_int_t case_us = -1;
+    if (json_unpack_ex(rec, &je, JSON_STRICT, "{s:s, s:o, s:o, s:o, s:o, s?I}", "status", &status,
+                       "message", &msg, "evidence", &ev, "refs", &refs, "measurements",
+                       &meas, "case_us", &case_us) < 0) {
+        snprintf(err, errlen, "malformed result record: %s", je.text);
+        json_decref(rec);
+        return -1;
+    }
+    lc_status st = lc_status_from_name(status);
+    const char *bad = NULL;
+    if (st == LC_STATUS_NONE)
+        bad = "unknown status";
+    else if (!json_is_string(msg) && !json_is_null(msg))
+        bad = "message is not a string";
+    else if (!json_is_object(ev))
+        bad = "evidence is not an object";
+    else if (!json_is_array(refs))
+        bad = "refs is not an array";
+    else if (!json_is_object(meas))
+        bad = "measurements is not an object";
+    if (bad) {
+        snprintf(err, errlen, "malformed result record: %s", bad);
+        json_decref(rec);
+        return -1;
+    }
+    r->status = st;
+    r->has_case_time = case_us >= 0;
+    r->case_us = case_us;
+    free(r->message);
+    r->message = json_is_string(msg) ? strdup(json_string_value(msg)) : NULL;
+    json_decref(r->evidence);
+    json_decref(r->refs);
+    json_decref(r->measurements);
+    r->evidence = json_incref(ev);
+    r->refs = json_incref(refs);
+    r->measurements = json_incref(meas);
+    json_decref(rec);
+    return 0;
+}

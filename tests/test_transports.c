@@ -11,7 +11,7 @@ const char *backend(void)
 
 /* $LC_TEST_LOOP_FLAGS: "completion" runs every test with the backend
  * performing stream I/O (ctest entry transports__<backend>_completion). */
-static unsigned loop_flags(void)
+unsigned loop_flags(void)
 {
     const char *f = getenv("LC_TEST_LOOP_FLAGS");
     return f && strcmp(f, "completion") == 0 ? LC_LOOP_COMPLETION : 0;
@@ -149,11 +149,9 @@ START_TEST(stream_socketpair)
 {
     lc_loop *loop = new_loop();
     int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     struct rec r = {0};
     r.stop_on_lost = 1;
-    lc_transport *t;
-    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    lc_transport *t = stream_pair(loop, 0, sv, &r);
     ck_assert_int_eq(lc_transport_kind(t), LC_TRANSPORT_STREAM);
     ck_assert_int_eq(lc_transport_fileno(t), sv[0]);
     ck_assert_int_eq(r.made, 0); /* connection_made waits for the loop */
@@ -189,8 +187,7 @@ START_TEST(stream_errors)
     struct rec r = {0};
     ck_assert_int_eq(lc_stream_open(loop, p[0], &rec_proto, &r, &t), LC_ENOTSUP);
     int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    t = stream_pair(loop, 0, sv, &r);
     ck_assert_int_eq(lc_transport_set_write_buffer_limits(t, 10, 20), LC_EINVAL);
     size_t hi, lo;
     lc_transport_get_write_buffer_limits(t, &hi, &lo);
@@ -223,11 +220,9 @@ START_TEST(abort_drops_buffer)
 {
     lc_loop *loop = new_loop();
     int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     struct rec r = {0};
     r.stop_on_lost = 1;
-    lc_transport *t;
-    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    lc_transport *t = stream_pair(loop, 0, sv, &r);
     static unsigned char big[4 << 20];
     ck_assert_int_eq(lc_transport_write(t, big, sizeof big), 0);
     ck_assert_uint_gt(lc_transport_get_write_buffer_size(t), 0);
@@ -247,10 +242,8 @@ START_TEST(loop_close_delivers_lost)
 {
     lc_loop *loop = new_loop();
     int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     struct rec r = {0};
-    lc_transport *t;
-    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    stream_pair(loop, 0, sv, &r);
     spin(loop, 2);
     ck_assert_int_eq(r.made, 1);
     ck_assert_int_eq(lc_loop_close(loop), 0);
@@ -431,17 +424,12 @@ START_TEST(tcp_refused)
 {
     lc_loop *loop = new_loop();
     /* A bound socket that does not listen: connecting to it is refused. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t al = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &al);
+    int port;
+    int fd = bound_loopback(SOCK_STREAM, &port);
     struct cli c = {0};
     c.stop = 1;
-    ck_assert_int_eq(lc_tcp_connect(loop, "127.0.0.1", ntohs(a.sin_port), LC_AF_INET, &rec_proto,
-                                    &c.rec, on_connect), 0);
+    ck_assert_int_eq(lc_tcp_connect(loop, "127.0.0.1", port, LC_AF_INET, &rec_proto, &c.rec,
+                                    on_connect), 0);
     run(loop);
     ck_assert_int_eq(c.called, 1);
     ck_assert_ptr_null(c.t);

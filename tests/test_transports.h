@@ -41,6 +41,8 @@ extern const lc_protocol rec_proto;
 void rec_free(struct rec *r);
 
 const char *backend(void);
+/* $LC_TEST_LOOP_FLAGS as loop flags: LC_LOOP_COMPLETION or 0. */
+unsigned loop_flags(void);
 lc_loop *new_loop(void);
 /* Run until stopped; fail after 5 s. */
 void run(lc_loop *loop);
@@ -49,6 +51,32 @@ void spin(lc_loop *loop, int n);
 void fill_pattern(unsigned char *p, size_t n, size_t off);
 int check_pattern(const unsigned char *p, size_t n);
 int have_ipv6(void);
+
+/* A socketpair (SOCK_STREAM | sock_flags) with sv[0] opened as a stream
+ * transport recording into r. */
+static inline lc_transport *stream_pair(lc_loop *loop, int sock_flags, int sv[2], struct rec *r)
+{
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | sock_flags, 0, sv), 0);
+    lc_transport *t;
+    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, r, &t), 0);
+    return t;
+}
+
+/* A socket of `type` bound to a free port on 127.0.0.1; returns the fd
+ * and sets *port. */
+static inline int bound_loopback(int type, int *port)
+{
+    int fd = socket(AF_INET, type, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
 
 /* test_transports_io.c: datagram, pipe and PTY test cases. */
 void lc_tt_add_io_tcases(Suite *s);

@@ -96,19 +96,13 @@ START_TEST(udp_connected_refused)
 {
     lc_loop *loop = new_loop();
     /* A port with a bound UDP socket that is then closed: nobody there. */
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t al = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &al);
-    close(fd);
+    int port;
+    close(bound_loopback(SOCK_DGRAM, &port));
     struct drec r = {0};
     r.stop_on_error = 1;
     lc_transport *t;
-    ck_assert_int_eq(lc_udp_endpoint(loop, NULL, 0, "127.0.0.1", ntohs(a.sin_port), LC_AF_INET,
-                                     &d_proto, &r, &t), 0);
+    ck_assert_int_eq(lc_udp_endpoint(loop, NULL, 0, "127.0.0.1", port, LC_AF_INET, &d_proto, &r, &t),
+                     0);
     ck_assert_int_eq(lc_transport_sendto(t, "x", 1, NULL, 0), 0);
     run(loop);
     ck_assert_int_eq(r.errors, 1);
@@ -174,15 +168,26 @@ END_TEST
 
 /* ---- pipes ---- */
 
+/* A pipe with its read end (or write end, if write_end) as a pipe
+ * transport recording into r; r stops the loop on connection_lost. */
+static lc_transport *pipe_end(lc_loop *loop, int p[2], int write_end, struct rec *r)
+{
+    ck_assert_int_eq(pipe(p), 0);
+    r->stop_on_lost = 1;
+    lc_transport *t;
+    if (write_end)
+        ck_assert_int_eq(lc_connect_write_pipe(loop, p[1], &rec_proto, r, &t), 0);
+    else
+        ck_assert_int_eq(lc_connect_read_pipe(loop, p[0], &rec_proto, r, &t), 0);
+    return t;
+}
+
 START_TEST(pipe_read)
 {
     lc_loop *loop = new_loop();
     int p[2];
-    ck_assert_int_eq(pipe(p), 0);
     struct rec r = {0};
-    r.stop_on_lost = 1;
-    lc_transport *t;
-    ck_assert_int_eq(lc_connect_read_pipe(loop, p[0], &rec_proto, &r, &t), 0);
+    lc_transport *t = pipe_end(loop, p, 0, &r);
     ck_assert_int_eq(lc_transport_kind(t), LC_TRANSPORT_READ_PIPE);
     ck_assert_int_eq(lc_transport_write(t, "x", 1), LC_EINVAL);
     ck_assert_int_eq(lc_transport_can_write_eof(t), 0);
@@ -202,11 +207,8 @@ START_TEST(pipe_write)
 {
     lc_loop *loop = new_loop();
     int p[2];
-    ck_assert_int_eq(pipe(p), 0);
     struct rec r = {0};
-    r.stop_on_lost = 1;
-    lc_transport *t;
-    ck_assert_int_eq(lc_connect_write_pipe(loop, p[1], &rec_proto, &r, &t), 0);
+    lc_transport *t = pipe_end(loop, p, 1, &r);
     ck_assert_int_eq(lc_transport_pause_reading(t), LC_EINVAL);
     /* More than the pipe holds (pipe(7): 64 KiB by default): the rest is
      * buffered and written as the reader drains. */
@@ -240,11 +242,8 @@ START_TEST(pipe_epipe)
 {
     lc_loop *loop = new_loop();
     int p[2];
-    ck_assert_int_eq(pipe(p), 0);
     struct rec r = {0};
-    r.stop_on_lost = 1;
-    lc_transport *t;
-    ck_assert_int_eq(lc_connect_write_pipe(loop, p[1], &rec_proto, &r, &t), 0);
+    lc_transport *t = pipe_end(loop, p, 1, &r);
     close(p[0]);
     /* No SIGPIPE: the process survives and the error is reported. */
     ck_assert_int_eq(lc_transport_write(t, "x", 1), -EPIPE);
@@ -258,11 +257,8 @@ START_TEST(pipe_peer_close_watched)
 {
     lc_loop *loop = new_loop();
     int p[2];
-    ck_assert_int_eq(pipe(p), 0);
     struct rec r = {0};
-    r.stop_on_lost = 1;
-    lc_transport *t;
-    ck_assert_int_eq(lc_connect_write_pipe(loop, p[1], &rec_proto, &r, &t), 0);
+    pipe_end(loop, p, 1, &r);
     spin(loop, 1);
     close(p[0]);
     run(loop); /* no write: the transport notices the reader leaving */

@@ -4,13 +4,6 @@
  * loop close.  The same tests run in both modes. */
 #include "test_transports.h"
 
-static int completion(lc_loop *loop)
-{
-    (void)loop;
-    const char *f = getenv("LC_TEST_LOOP_FLAGS");
-    return f && strcmp(f, "completion") == 0;
-}
-
 /* Readiness: a write with nothing queued goes to the socket at once.
  * Completion: it is buffered and sent with the next poll (transport.h,
  * "Completion mode"); the buffer size says which happened. */
@@ -18,14 +11,12 @@ START_TEST(write_goes_out_by_mode)
 {
     lc_loop *loop = new_loop();
     int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
     struct rec r = {0};
-    lc_transport *t;
-    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    lc_transport *t = stream_pair(loop, SOCK_NONBLOCK, sv, &r);
     spin(loop, 2);
     ck_assert_int_eq(lc_transport_write(t, "hello", 5), 0);
     char buf[16];
-    if (completion(loop)) {
+    if (loop_flags() & LC_LOOP_COMPLETION) {
         ck_assert_uint_eq(lc_transport_get_write_buffer_size(t), 5);
         ck_assert_int_eq(read(sv[1], buf, sizeof buf), -1); /* nothing sent yet */
         ck_assert_int_eq(errno, EAGAIN);
@@ -55,10 +46,8 @@ START_TEST(pause_with_read_in_flight)
 {
     lc_loop *loop = new_loop();
     int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     struct rec r = {0};
-    lc_transport *t;
-    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    lc_transport *t = stream_pair(loop, 0, sv, &r);
     spin(loop, 3);
     ck_assert_int_eq(r.made, 1);
     ck_assert_int_eq(lc_transport_pause_reading(t), 0);
@@ -96,11 +85,9 @@ START_TEST(abort_with_ops_in_flight)
 {
     lc_loop *loop = new_loop();
     int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     struct rec r = {0};
     r.stop_on_lost = 1;
-    lc_transport *t;
-    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    lc_transport *t = stream_pair(loop, 0, sv, &r);
     spin(loop, 2);
     size_t n = 8u << 20;
     unsigned char *big = malloc(n);
@@ -134,11 +121,9 @@ START_TEST(peer_reset_reaches_lost)
 {
     lc_loop *loop = new_loop();
     int sv[2];
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     struct rec r = {0};
     r.stop_on_lost = 1;
-    lc_transport *t;
-    ck_assert_int_eq(lc_stream_open(loop, sv[0], &rec_proto, &r, &t), 0);
+    lc_transport *t = stream_pair(loop, 0, sv, &r);
     ck_assert_int_eq(lc_transport_pause_reading(t), 0);
     spin(loop, 2);
     close(sv[1]);

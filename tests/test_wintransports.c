@@ -380,6 +380,15 @@ START_TEST(t_udp_roundtrip)
     ck_assert_int_eq(lc_transport_sendto(ta, "x", 1, NULL, 0), LC_EINVAL);
     ck_assert_int_eq(lc_transport_sendto(tb, "x", 1, (struct sockaddr *)&a.from, a.fromlen), LC_EINVAL);
     ck_assert_int_eq(lc_transport_write(ta, "x", 1), LC_EINVAL);
+    /* Larger than a UDP datagram can be: refused at once (WSAEMSGSIZE),
+     * dropped, and the endpoint goes on. */
+    static char big[70000];
+    ck_assert_int_eq(lc_transport_sendto(tb, big, sizeof big, NULL, 0), -EMSGSIZE);
+    ck_assert_uint_eq(lc_transport_get_write_buffer_size(tb), 0);
+    a.got = 0;
+    ck_assert_int_eq(lc_transport_sendto(tb, "again", 5, NULL, 0), 0);
+    wt_run_until(loop, &a.got);
+    ck_assert_int_eq((int)a.len, 5);
     ck_assert_int_eq(lc_transport_close(ta), 0);
     ck_assert_int_eq(lc_transport_sendto(ta, "x", 1, (struct sockaddr *)&a.from, a.fromlen), LC_ECLOSED);
     wt_run_until(loop, &a.lost);

@@ -59,12 +59,7 @@ static int lc_timers(const char *backend, int absolute, int n, const int64_t *d,
     int64_t t2 = lcb_now_ns(), c2 = lcb_cpu_ns();
     lc_loop_run(loop);
     int64_t t3 = lcb_now_ns(), c3 = lcb_cpu_ns();
-    o->arm_ms = (double)(t1 - t0) / 1e6;
-    o->cancel_ms = (double)(t2 - t1) / 1e6;
-    o->dispatch_cpu_ms = (double)(c3 - c2) / 1e6;
-    o->dispatch_wall_ms = (double)(t3 - t2) / 1e6;
-    o->total_cpu_ms = (double)(c3 - c0) / 1e6;
-    o->fired = lc_fired;
+    lcb_timers_result_set(o, c0, t0, t1, t2, c2, t3, c3, lc_fired);
     lc_loop_free(loop);
     free(t);
     return 0;

@@ -97,6 +97,21 @@ struct lcb_timers_result {
 typedef int (*lcb_timers_fn)(int n, const int64_t *delay_ns, struct lcb_timers_result *out, char *why,
                              size_t len);
 
+/* The result from the clocks each implementation reads around the phases:
+ * c0/t0 (CPU, wall) before arming, t1 after arming, t2/c2 after
+ * cancelling, t3/c3 after dispatching. */
+static inline void lcb_timers_result_set(struct lcb_timers_result *o, int64_t c0, int64_t t0,
+                                         int64_t t1, int64_t t2, int64_t c2, int64_t t3,
+                                         int64_t c3, long fired)
+{
+    o->arm_ms = (double)(t1 - t0) / 1e6;
+    o->cancel_ms = (double)(t2 - t1) / 1e6;
+    o->dispatch_cpu_ms = (double)(c3 - c2) / 1e6;
+    o->dispatch_wall_ms = (double)(t3 - t2) / 1e6;
+    o->total_cpu_ms = (double)(c3 - c0) / 1e6;
+    o->fired = fired;
+}
+
 /* ---- timer lateness ------------------------------------------------------
  * One timer at a time: arm with delay_ns; in the callback record
  * now - (armed_at + delay_ns) (ns, negative = early), spin work_ns, then

@@ -114,5 +114,13 @@ int lc__iocp_connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n
 int lc__iocp_accept_start(lc_loop *loop, struct lc_server *srv, int fd, void **slot);
 void lc__iocp_accept_stop(void *slot);
 
+/* --- subprocesses (process_win_cmd.c) --- */
+struct lc_spawn_options;
+/* The program to run (into app, cap bytes) and the quoted command line
+ * (*cmd, malloc'd) for exec or shell options. */
+int lc__win_command_line(const struct lc_spawn_options *o, char *app, size_t cap, char **cmd);
+/* A CreateProcess environment block from NULL-terminated "NAME=value"s. */
+int lc__win_env_block(const char *const *env, char **out);
+
 #endif /* _WIN32 */
 #endif

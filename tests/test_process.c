@@ -16,15 +16,12 @@
 
 #include "loopcompat/loopcompat.h"
 #include "loopcompat/process.h"
+#include "test_util.h"
 
 static const int watchers[] = {LC_CHILD_WATCHER_PIDFD, LC_CHILD_WATCHER_SIGCHLD};
 static const char *const watcher_names[] = {"pidfd", "sigchld"};
 
-static const char *backend(void)
-{
-    const char *b = getenv("LC_TEST_BACKEND");
-    return b && *b ? b : "poll";
-}
+static const char *backend(void) { return test_backend(); }
 
 /* NULL when the watcher is unavailable here (then the test checks the
  * refusal and returns). */
@@ -531,11 +528,4 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return test_run_suite(suite()); }

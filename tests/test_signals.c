@@ -14,15 +14,12 @@
 #include <unistd.h>
 
 #include "loopcompat/loopcompat.h"
+#include "test_util.h"
 
 static const int impls[] = {LC_SIGNAL_SIGNALFD, LC_SIGNAL_SELFPIPE};
 static const char *const impl_names[] = {"signalfd", "selfpipe"};
 
-static const char *backend(void)
-{
-    const char *b = getenv("LC_TEST_BACKEND");
-    return b && *b ? b : "poll";
-}
+static const char *backend(void) { return test_backend(); }
 
 static lc_loop *new_loop(int i)
 {
@@ -335,11 +332,4 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return test_run_suite(suite()); }

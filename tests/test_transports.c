@@ -2,12 +2,9 @@
  * the backend named by $LC_TEST_BACKEND): stream sockets, TCP and Unix
  * stream sockets here; datagrams, pipes and PTYs in test_transports_io.c. */
 #include "test_transports.h"
+#include "test_util.h"
 
-const char *backend(void)
-{
-    const char *b = getenv("LC_TEST_BACKEND");
-    return b && *b ? b : "poll";
-}
+const char *backend(void) { return test_backend(); }
 
 /* $LC_TEST_LOOP_FLAGS: "completion" runs every test with the backend
  * performing stream I/O (ctest entry transports__<backend>_completion). */
@@ -658,9 +655,5 @@ int main(void)
         fprintf(stderr, "backend %s has no completion mode\n", backend());
         return 77;
     }
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(suite());
 }

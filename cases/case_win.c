@@ -10,6 +10,7 @@
 #undef read
 #undef write
 #undef socketpair
+#undef socket
 
 static int wsa_errno(int wsa)
 {
@@ -87,6 +88,24 @@ fail:
     if (c != INVALID_SOCKET)
         closesocket(c);
     return -1;
+}
+
+int lc__case_win_socket(int domain, int type, int proto)
+{
+    if (!wsa_ready()) {
+        errno = ENETDOWN;
+        return -1;
+    }
+    SOCKET s = socket(domain, type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), proto);
+    if (s == INVALID_SOCKET) {
+        errno = wsa_errno(WSAGetLastError());
+        return -1;
+    }
+    if (type & SOCK_NONBLOCK) {
+        u_long nb = 1;
+        ioctlsocket(s, FIONBIO, &nb);
+    }
+    return (int)s;
 }
 
 int lc__case_win_close(int fd)

@@ -32,10 +32,15 @@
 /* A connected loopback TCP pair, non-blocking if SOCK_NONBLOCK; -1 with
  * errno set on failure.  domain must be AF_UNIX, type SOCK_STREAM. */
 int lc__case_win_socketpair(int domain, int type, int proto, int sv[2]);
+/* socket() without the SOCK_NONBLOCK/SOCK_CLOEXEC flags Winsock does not
+ * take (SOCK_NONBLOCK becomes FIONBIO); -1 with errno
+ * set on failure. */
+int lc__case_win_socket(int domain, int type, int proto);
 int lc__case_win_close(int fd);
 ssize_t lc__case_win_read(int fd, void *buf, size_t n);
 ssize_t lc__case_win_write(int fd, const void *buf, size_t n);
 #define socketpair lc__case_win_socketpair
+#define socket lc__case_win_socket
 #define close lc__case_win_close
 #define read lc__case_win_read
 #define write lc__case_win_write

@@ -1,0 +1,354 @@
+/* subprocess on Windows: the case ids of subprocess.c with Windows child
+ * programs (cmd.exe and its built-ins, ping.exe), since the POSIX ones
+ * (echo, cat, sleep, /bin/sh) are not there.  asyncio-platforms
+ * ("Subprocess Support on Windows"): ProactorEventLoop supports
+ * subprocesses, SelectorEventLoop does not, so winselect answers
+ * LC_ENOTSUP (UNSUPPORTED).  The pidfd and sigchld child watchers are
+ * Linux ones: on Windows each case runs once, with the loop's own watcher
+ * (a wait on the process handle).  Windows has no signals to kill with:
+ * kill, terminate and send_signal(SIGTERM) are TerminateProcess(..., 1)
+ * as Popen.terminate() does, so the returncode is 1 (subprocess docs,
+ * "Popen.terminate ... On Windows TerminateProcess() is called"). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "case_util.h"
+#include "loopcompat/process.h"
+
+struct sp_run {
+    char out[2][4096];
+    size_t len[2];
+    int lost[3], lost_err[3];
+    int exited, rc;
+    int need_lost;
+    lc_loop *loop;
+};
+
+static void sp_maybe_stop(struct sp_run *r)
+{
+    if (r->exited && r->lost[0] + r->lost[1] + r->lost[2] >= r->need_lost)
+        lc_loop_stop(r->loop);
+}
+
+static void sp_data(lc_process *p, int fd, const void *d, size_t n, void *ud)
+{
+    (void)p;
+    struct sp_run *r = ud;
+    if (fd < 1 || fd > 2)
+        return;
+    size_t room = sizeof r->out[0] - 1 - r->len[fd - 1];
+    n = n < room ? n : room;
+    memcpy(r->out[fd - 1] + r->len[fd - 1], d, n);
+    r->len[fd - 1] += n;
+    r->out[fd - 1][r->len[fd - 1]] = 0;
+}
+
+static void sp_lost(lc_process *p, int fd, int err, void *ud)
+{
+    (void)p;
+    struct sp_run *r = ud;
+    r->lost[fd]++;
+    r->lost_err[fd] = err;
+    sp_maybe_stop(r);
+}
+
+static void sp_exited(lc_process *p, int rc, void *ud)
+{
+    (void)p;
+    struct sp_run *r = ud;
+    r->exited++;
+    r->rc = rc;
+    sp_maybe_stop(r);
+}
+
+static const lc_process_callbacks sp_cbs = {sp_data, sp_lost, sp_exited};
+
+static void sp_evidence(lc_case_ctx *ctx, lc_loop *loop)
+{
+    const char *w = lc_loop_child_watcher_name(loop);
+    lc_case_evidence(ctx, "child_watcher", w ? w : "none");
+}
+
+/* Spawn; a refusal ends the case.  Returns NULL then. */
+static lc_process *sp_spawn(lc_case_ctx *ctx, lc_loop *loop, lc_spawn_options *so,
+                            const lc_process_callbacks *cbs, void *ud)
+{
+    lc_process *p = NULL;
+    int rc = lc_spawn(loop, so, cbs, ud, &p);
+    if (rc == LC_ENOTSUP) {
+        lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: %s", lc_errname(rc));
+        return NULL;
+    }
+    if (rc < 0) {
+        lc_case_fail(ctx, "lc_spawn(%s): %s (%s)", so->shell ? so->shell : so->file,
+                     lc_strerror(rc), lc_errname(rc));
+        return NULL;
+    }
+    return p;
+}
+
+static int sp_wait(lc_case_ctx *ctx, lc_loop *loop, struct sp_run *r, const char *what)
+{
+    r->loop = loop;
+    int guard = 0;
+    int rc = lc__case_run_guarded(loop, LC__MS(5000), &guard);
+    if (rc < 0) {
+        lc_case_fail(ctx, "lc_loop_run: %s", lc_strerror(rc));
+        return -1;
+    }
+    if (guard) {
+        lc_case_fail(ctx, "%s: within 5 s exited=%d, pipes lost=%d/%d", what, r->exited,
+                     r->lost[0] + r->lost[1] + r->lost[2], r->need_lost);
+        return -1;
+    }
+    return 0;
+}
+
+static void subprocess_exec_stdout(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    struct sp_run r = {.need_lost = 1};
+    /* cmd's echo ends its line with CRLF. */
+    const char *argv[] = {"cmd.exe", "/c", "echo", "hello", "world", NULL};
+    lc_spawn_options so = {.file = "cmd.exe", .argv = argv};
+    so.stdio[1] = LC_STDIO_PIPE;
+    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+    if (!p)
+        return;
+    int w = sp_wait(ctx, loop, &r, "cmd.exe /c echo hello world");
+    lc_process_close(p);
+    if (w < 0)
+        return;
+    LC_REQUIRE(ctx, r.exited == 1 && r.rc == 0, "exited %d time(s), returncode %d", r.exited, r.rc);
+    LC_REQUIRE(ctx, strcmp(r.out[0], "hello world\r\n") == 0, "stdout was \"%s\" (%zu bytes)",
+               r.out[0], r.len[0]);
+    LC_REQUIRE(ctx, r.lost_err[1] == 0, "stdout pipe lost with %s", lc_errname(r.lost_err[1]));
+    lc_case_pass(ctx, "stdout \"hello world\\r\\n\" through a pipe, returncode 0");
+}
+
+static void subprocess_exec_stdin_echo(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    struct sp_run r = {.need_lost = 2};
+    /* more copies stdin to stdout until EOF (cmd /c more: a built-in under
+     * wine, more.com on Windows, which ends the last line with CRLF). */
+    const char *argv[] = {"cmd.exe", "/c", "more", NULL};
+    lc_spawn_options so = {.file = "cmd.exe", .argv = argv};
+    so.stdio[0] = so.stdio[1] = LC_STDIO_PIPE;
+    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+    if (!p)
+        return;
+    lc_transport *in = lc_process_pipe(p, 0);
+    int w1 = in ? lc_transport_write(in, "one ", 4) : LC_EINVAL;
+    int w2 = in ? lc_transport_write(in, "two", 3) : LC_EINVAL;
+    int c = in ? lc_transport_close(in) : LC_EINVAL;
+    if (w1 < 0 || w2 < 0 || c < 0) {
+        lc_process_close(p);
+        lc_case_fail(ctx, "stdin pipe: write %s, write %s, close %s", lc_errname(w1),
+                     lc_errname(w2), lc_errname(c));
+        return;
+    }
+    int w = sp_wait(ctx, loop, &r, "cmd /c more");
+    lc_process_close(p);
+    if (w < 0)
+        return;
+    LC_REQUIRE(ctx, strcmp(r.out[0], "one two") == 0 || strcmp(r.out[0], "one two\r\n") == 0,
+               "more echoed \"%s\"", r.out[0]);
+    LC_REQUIRE(ctx, r.rc == 0, "more exited with %d after stdin closed", r.rc);
+    lc_case_pass(ctx, "two writes to stdin echoed on stdout; EOF on stdin ended the child");
+}
+
+static void subprocess_exit_status(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    static const int codes[] = {0, 7, 255};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        char cmd[32];
+        snprintf(cmd, sizeof cmd, "exit %d", codes[i]);
+        struct sp_run r = {0};
+        lc_spawn_options so = {.shell = cmd};
+        lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+        if (!p)
+            return;
+        int w = sp_wait(ctx, loop, &r, cmd);
+        int got = -1000, have = lc_process_returncode(p, &got);
+        lc_process_close(p);
+        if (w < 0)
+            return;
+        LC_REQUIRE(ctx, r.exited == 1 && r.rc == codes[i] && have && got == codes[i],
+                   "%s: process_exited %d time(s) with %d, returncode() %d", cmd, r.exited, r.rc,
+                   got);
+    }
+    lc_case_pass(ctx, "exit 0, 7 and 255 reported as returncode 0, 7, 255");
+}
+
+static int sp_send_term(lc_process *p) { return lc_process_send_signal(p, SIGTERM); }
+
+static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    struct {
+        const char *how;
+        int (*send)(lc_process *);
+    } ways[] = {{"kill", lc_process_kill},
+                {"terminate", lc_process_terminate},
+                {"send_signal(SIGTERM)", sp_send_term}};
+    int after = 0, other = 0;
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
+        struct sp_run r = {0};
+        /* Runs about 30 s: ping waits a second between echo requests. */
+        const char *argv[] = {"ping.exe", "-n", "30", "127.0.0.1", NULL};
+        lc_spawn_options so = {.file = "ping.exe", .argv = argv};
+        so.stdio[1] = LC_STDIO_DEVNULL;
+        lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+        if (!p)
+            return;
+        if (i == 0)
+            other = lc_process_send_signal(p, SIGINT);
+        int s = ways[i].send(p);
+        int w = s < 0 ? -1 : sp_wait(ctx, loop, &r, ways[i].how);
+        after = lc_process_kill(p);
+        lc_process_close(p);
+        LC_REQUIRE(ctx, s == 0, "%s: %s", ways[i].how, lc_errname(s));
+        if (w < 0)
+            return;
+        LC_REQUIRE(ctx, r.rc == 1, "%s: returncode %d, want 1 (TerminateProcess(..., 1))",
+                   ways[i].how, r.rc);
+    }
+    lc_case_evidence(ctx, "send_signal_sigint", lc_errname(other));
+    lc_case_evidence(ctx, "kill_after_exit", lc_errname(after));
+    LC_REQUIRE(ctx, other == LC_EINVAL, "send_signal(SIGINT): %s, want LC_EINVAL", lc_errname(other));
+    LC_REQUIRE(ctx, after == -ESRCH, "kill after the child was reaped: %s, want ESRCH",
+               lc_errname(after));
+    lc_case_pass(ctx, "kill, terminate, send_signal(SIGTERM) -> returncode 1; SIGINT LC_EINVAL; "
+                      "ESRCH after exit");
+}
+
+static void subprocess_shell(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    struct sp_run r = {.need_lost = 2};
+    char sysroot[260];
+    DWORD n = GetEnvironmentVariableA("SystemRoot", sysroot, sizeof sysroot);
+    char root_env[300];
+    snprintf(root_env, sizeof root_env, "SystemRoot=%s", n && n < sizeof sysroot ? sysroot : "C:\\windows");
+    const char *env[] = {"LC_CASE_VALUE=42", root_env, NULL};
+    /* No space before '&': cmd's echo prints everything up to it. */
+    lc_spawn_options so = {.shell = "echo %LC_CASE_VALUE%&cd&echo err>&2&exit 3", .env = env,
+                           .cwd = "C:\\"};
+    so.stdio[1] = so.stdio[2] = LC_STDIO_PIPE;
+    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+    if (!p)
+        return;
+    int w = sp_wait(ctx, loop, &r, "cmd /c");
+    lc_process_close(p);
+    if (w < 0)
+        return;
+    LC_REQUIRE(ctx, strcmp(r.out[0], "42\r\nC:\\\r\n") == 0, "stdout was \"%s\"", r.out[0]);
+    LC_REQUIRE(ctx, strcmp(r.out[1], "err\r\n") == 0, "stderr was \"%s\"", r.out[1]);
+    LC_REQUIRE(ctx, r.rc == 3, "returncode %d, want 3", r.rc);
+    lc_case_pass(ctx, "%%ComSpec%% /c with env and cwd: stdout, stderr and exit 3 as written");
+}
+
+static void subprocess_exec_not_found(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    lc_spawn_options so = {.file = "C:\\nonexistent\\loopcompat-program.exe"};
+    so.stdio[0] = so.stdio[1] = LC_STDIO_PIPE;
+    lc_process *p = NULL;
+    /* The first spawn sets what the loop keeps up; count around the second. */
+    lc_spawn(loop, &so, &sp_cbs, NULL, &p);
+    if (p)
+        lc_process_close(p), p = NULL;
+    int fds0 = lc__case_count_fds();
+    int rc = lc_spawn(loop, &so, &sp_cbs, NULL, &p);
+    if (rc == LC_ENOTSUP) {
+        lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: %s", lc_errname(rc));
+        return;
+    }
+    if (p)
+        lc_process_close(p);
+    int fds1 = lc__case_count_fds();
+    lc_case_evidence(ctx, "error", lc_errname(rc));
+    LC_REQUIRE(ctx, rc == -ENOENT, "spawning a missing program: %s, want ENOENT", lc_errname(rc));
+    LC_REQUIRE(ctx, fds0 < 0 || fds1 == fds0, "the failed spawn left %d handles open", fds1 - fds0);
+    lc_case_pass(ctx, "a missing program is ENOENT from lc_spawn itself, no handle left open");
+}
+
+enum { SP_MANY = 100 };
+
+struct sp_many {
+    int exited, wrong;
+    lc_loop *loop;
+};
+
+struct sp_one {
+    struct sp_many *m;
+    int want;
+};
+
+static void sp_many_exited(lc_process *p, int rc, void *ud)
+{
+    (void)p;
+    struct sp_one *o = ud;
+    if (rc != o->want)
+        o->m->wrong++;
+    if (++o->m->exited == SP_MANY)
+        lc_loop_stop(o->m->loop);
+}
+
+static void subprocess_many_concurrent(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    static const lc_process_callbacks cbs = {NULL, NULL, sp_many_exited};
+    struct sp_many m = {0, 0, loop};
+    struct sp_one ones[SP_MANY];
+    lc_process *ps[SP_MANY] = {0};
+    int64_t t0 = lc_time_ns();
+    int n = 0;
+    for (; n < SP_MANY; n++) {
+        char cmd[32];
+        ones[n].m = &m;
+        ones[n].want = n % 64;
+        snprintf(cmd, sizeof cmd, "exit %d", ones[n].want);
+        lc_spawn_options so = {.shell = cmd};
+        if ((ps[n] = sp_spawn(ctx, loop, &so, &cbs, &ones[n])) == NULL)
+            break;
+    }
+    int guard = 0, rc = 0;
+    if (n == SP_MANY)
+        rc = lc__case_run_guarded(loop, LC__MS(20000), &guard);
+    int64_t took = lc_time_ns() - t0;
+    for (int i = 0; i < n; i++)
+        lc_process_close(ps[i]);
+    if (n < SP_MANY)
+        return; /* sp_spawn recorded why */
+    LC_REQUIRE_OK(ctx, rc);
+    lc_case_measure_counter(ctx, "children", SP_MANY, "process");
+    lc_case_measure_value(ctx, "all_reaped_after", (double)took / 1e6, "ms");
+    LC_REQUIRE(ctx, m.exited == SP_MANY, "%d of %d children reported within 20 s", m.exited,
+               SP_MANY);
+    LC_REQUIRE(ctx, m.wrong == 0, "%d children reported the wrong returncode", m.wrong);
+    lc_case_pass(ctx, "%d concurrent children all reaped with their own exit codes in %.0f ms",
+                 SP_MANY, (double)took / 1e6);
+}
+
+const lc_case lc_cases_subprocess[] = {
+    {"subprocess/exec-stdout", "exec a program; its stdout arrives through a pipe transport",
+     subprocess_exec_stdout, 0, NULL, 0},
+    {"subprocess/exec-stdin-echo", "writes to the stdin pipe come back on stdout; closing stdin is EOF",
+     subprocess_exec_stdin_echo, 0, NULL, 0},
+    {"subprocess/exit-status", "the exit status reaches process_exited as the returncode",
+     subprocess_exit_status, 0, NULL, 0},
+    {"subprocess/kill-signal", "kill/terminate/send_signal give returncode -signo; ESRCH after exit",
+     subprocess_kill_signal, 0, NULL, 0},
+    {"subprocess/shell", "/bin/sh -c with env and cwd; stdout and stderr on their own pipes",
+     subprocess_shell, 0, NULL, 0},
+    {"subprocess/exec-not-found", "a missing program is an error from the spawn call itself",
+     subprocess_exec_not_found, 0, NULL, 0},
+    {"subprocess/many-concurrent", "100 concurrent children are all reaped with their codes",
+     subprocess_many_concurrent, 0, NULL, 30},
+    {0},
+};

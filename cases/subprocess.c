@@ -1,17 +1,36 @@
 /* subprocess: children started by the loop, their pipes and their exit
  * (asyncio-subprocess.html; asyncio-eventloop "Running Subprocesses";
  * CPython test_events.py SubprocessTestsMixin, test_subprocess.py).  Each
- * case runs once per child watcher (variants "pidfd" and "sigchld"). */
+ * case runs once per child watcher (variants "pidfd" and "sigchld").
+ *
+ * On Windows the same case ids run with Windows child programs (cmd.exe
+ * and its built-ins, ping.exe), since the POSIX ones (echo, cat, sleep,
+ * /bin/sh) are not there.  asyncio-platforms ("Subprocess Support on
+ * Windows"): ProactorEventLoop supports subprocesses, SelectorEventLoop
+ * does not, so winselect answers LC_ENOTSUP (UNSUPPORTED).  The pidfd and
+ * sigchld child watchers are Linux ones: on Windows each case runs once,
+ * with the loop's own watcher (a wait on the process handle).  Windows has
+ * no signals to kill with: kill, terminate and send_signal(SIGTERM) are
+ * TerminateProcess(..., 1) as Popen.terminate() does, so the returncode is
+ * 1 (subprocess docs, "Popen.terminate ... On Windows TerminateProcess()
+ * is called"). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 #include "case_util.h"
 #include "loopcompat/process.h"
 
+#ifdef _WIN32
+#define SP_VARIANTS NULL
+#else
 static const char *const watcher_variants[] = {"pidfd", "sigchld", NULL};
+#define SP_VARIANTS watcher_variants
+#endif
 
 struct sp_run {
     char out[2][4096];
@@ -30,6 +49,7 @@ static void sp_maybe_stop(struct sp_run *r)
 
 static void sp_data(lc_process *p, int fd, const void *d, size_t n, void *ud)
 {
+    (void)p;
     struct sp_run *r = ud;
     if (fd < 1 || fd > 2)
         return;
@@ -37,10 +57,12 @@ static void sp_data(lc_process *p, int fd, const void *d, size_t n, void *ud)
     n = n < room ? n : room;
     memcpy(r->out[fd - 1] + r->len[fd - 1], d, n);
     r->len[fd - 1] += n;
+    r->out[fd - 1][r->len[fd - 1]] = 0;
 }
 
 static void sp_lost(lc_process *p, int fd, int err, void *ud)
 {
+    (void)p;
     struct sp_run *r = ud;
     r->lost[fd]++;
     r->lost_err[fd] = err;
@@ -49,6 +71,7 @@ static void sp_lost(lc_process *p, int fd, int err, void *ud)
 
 static void sp_exited(lc_process *p, int rc, void *ud)
 {
+    (void)p;
     struct sp_run *r = ud;
     r->exited++;
     r->rc = rc;
@@ -70,9 +93,13 @@ static lc_process *sp_spawn(lc_case_ctx *ctx, lc_loop *loop, lc_spawn_options *s
     lc_process *p = NULL;
     int rc = lc_spawn(loop, so, cbs, ud, &p);
     if (rc == LC_ENOTSUP) {
+#ifdef _WIN32
+        lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: %s", lc_errname(rc));
+#else
         lc_case_ref(ctx, "man:pidfd_open(2)");
         lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: the %s child watcher is not available here (%s)",
                             lc_case_variant(ctx) ? lc_case_variant(ctx) : "default", lc_errname(rc));
+#endif
         return NULL;
     }
     if (rc < 0) {
@@ -101,6 +128,61 @@ static int sp_wait(lc_case_ctx *ctx, lc_loop *loop, struct sp_run *r, const char
     return 0;
 }
 
+#ifdef _WIN32
+static void subprocess_exec_stdout(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    struct sp_run r = {.need_lost = 1};
+    /* cmd's echo ends its line with CRLF. */
+    const char *argv[] = {"cmd.exe", "/c", "echo", "hello", "world", NULL};
+    lc_spawn_options so = {.file = "cmd.exe", .argv = argv};
+    so.stdio[1] = LC_STDIO_PIPE;
+    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+    if (!p)
+        return;
+    int w = sp_wait(ctx, loop, &r, "cmd.exe /c echo hello world");
+    lc_process_close(p);
+    if (w < 0)
+        return;
+    LC_REQUIRE(ctx, r.exited == 1 && r.rc == 0, "exited %d time(s), returncode %d", r.exited, r.rc);
+    LC_REQUIRE(ctx, strcmp(r.out[0], "hello world\r\n") == 0, "stdout was \"%s\" (%zu bytes)",
+               r.out[0], r.len[0]);
+    LC_REQUIRE(ctx, r.lost_err[1] == 0, "stdout pipe lost with %s", lc_errname(r.lost_err[1]));
+    lc_case_pass(ctx, "stdout \"hello world\\r\\n\" through a pipe, returncode 0");
+}
+
+static void subprocess_exec_stdin_echo(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    struct sp_run r = {.need_lost = 2};
+    /* more copies stdin to stdout until EOF (cmd /c more: a built-in under
+     * wine, more.com on Windows, which ends the last line with CRLF). */
+    const char *argv[] = {"cmd.exe", "/c", "more", NULL};
+    lc_spawn_options so = {.file = "cmd.exe", .argv = argv};
+    so.stdio[0] = so.stdio[1] = LC_STDIO_PIPE;
+    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+    if (!p)
+        return;
+    lc_transport *in = lc_process_pipe(p, 0);
+    int w1 = in ? lc_transport_write(in, "one ", 4) : LC_EINVAL;
+    int w2 = in ? lc_transport_write(in, "two", 3) : LC_EINVAL;
+    int c = in ? lc_transport_close(in) : LC_EINVAL;
+    if (w1 < 0 || w2 < 0 || c < 0) {
+        lc_process_close(p);
+        lc_case_fail(ctx, "stdin pipe: write %s, write %s, close %s", lc_errname(w1),
+                     lc_errname(w2), lc_errname(c));
+        return;
+    }
+    int w = sp_wait(ctx, loop, &r, "cmd /c more");
+    lc_process_close(p);
+    if (w < 0)
+        return;
+    LC_REQUIRE(ctx, strcmp(r.out[0], "one two") == 0 || strcmp(r.out[0], "one two\r\n") == 0,
+               "more echoed \"%s\"", r.out[0]);
+    LC_REQUIRE(ctx, r.rc == 0, "more exited with %d after stdin closed", r.rc);
+    lc_case_pass(ctx, "two writes to stdin echoed on stdout; EOF on stdin ended the child");
+}
+#else
 /* ---- subprocess/exec-stdout ---------------------------------------------- */
 
 static void subprocess_exec_stdout(lc_case_ctx *ctx, lc_loop *loop)
@@ -155,6 +237,7 @@ static void subprocess_exec_stdin_echo(lc_case_ctx *ctx, lc_loop *loop)
     LC_REQUIRE(ctx, r.rc == 0, "cat exited with %d after stdin closed", r.rc);
     lc_case_pass(ctx, "two writes to stdin echoed on stdout; EOF on stdin ended the child");
 }
+#endif
 
 /* ---- subprocess/exit-status ---------------------------------------------- */
 
@@ -182,6 +265,75 @@ static void subprocess_exit_status(lc_case_ctx *ctx, lc_loop *loop)
     lc_case_pass(ctx, "exit 0, 7 and 255 reported as returncode 0, 7, 255");
 }
 
+#ifdef _WIN32
+static int sp_send_term(lc_process *p) { return lc_process_send_signal(p, SIGTERM); }
+
+static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    struct {
+        const char *how;
+        int (*send)(lc_process *);
+    } ways[] = {{"kill", lc_process_kill},
+                {"terminate", lc_process_terminate},
+                {"send_signal(SIGTERM)", sp_send_term}};
+    int after = 0, other = 0;
+    for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
+        struct sp_run r = {0};
+        /* Runs about 30 s: ping waits a second between echo requests. */
+        const char *argv[] = {"ping.exe", "-n", "30", "127.0.0.1", NULL};
+        lc_spawn_options so = {.file = "ping.exe", .argv = argv};
+        so.stdio[1] = LC_STDIO_DEVNULL;
+        lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+        if (!p)
+            return;
+        if (i == 0)
+            other = lc_process_send_signal(p, SIGINT);
+        int s = ways[i].send(p);
+        int w = s < 0 ? -1 : sp_wait(ctx, loop, &r, ways[i].how);
+        after = lc_process_kill(p);
+        lc_process_close(p);
+        LC_REQUIRE(ctx, s == 0, "%s: %s", ways[i].how, lc_errname(s));
+        if (w < 0)
+            return;
+        LC_REQUIRE(ctx, r.rc == 1, "%s: returncode %d, want 1 (TerminateProcess(..., 1))",
+                   ways[i].how, r.rc);
+    }
+    lc_case_evidence(ctx, "send_signal_sigint", lc_errname(other));
+    lc_case_evidence(ctx, "kill_after_exit", lc_errname(after));
+    LC_REQUIRE(ctx, other == LC_EINVAL, "send_signal(SIGINT): %s, want LC_EINVAL", lc_errname(other));
+    LC_REQUIRE(ctx, after == -ESRCH, "kill after the child was reaped: %s, want ESRCH",
+               lc_errname(after));
+    lc_case_pass(ctx, "kill, terminate, send_signal(SIGTERM) -> returncode 1; SIGINT LC_EINVAL; "
+                      "ESRCH after exit");
+}
+
+static void subprocess_shell(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sp_evidence(ctx, loop);
+    struct sp_run r = {.need_lost = 2};
+    char sysroot[260];
+    DWORD n = GetEnvironmentVariableA("SystemRoot", sysroot, sizeof sysroot);
+    char root_env[300];
+    snprintf(root_env, sizeof root_env, "SystemRoot=%s", n && n < sizeof sysroot ? sysroot : "C:\\windows");
+    const char *env[] = {"LC_CASE_VALUE=42", root_env, NULL};
+    /* No space before '&': cmd's echo prints everything up to it. */
+    lc_spawn_options so = {.shell = "echo %LC_CASE_VALUE%&cd&echo err>&2&exit 3", .env = env,
+                           .cwd = "C:\\"};
+    so.stdio[1] = so.stdio[2] = LC_STDIO_PIPE;
+    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+    if (!p)
+        return;
+    int w = sp_wait(ctx, loop, &r, "cmd /c");
+    lc_process_close(p);
+    if (w < 0)
+        return;
+    LC_REQUIRE(ctx, strcmp(r.out[0], "42\r\nC:\\\r\n") == 0, "stdout was \"%s\"", r.out[0]);
+    LC_REQUIRE(ctx, strcmp(r.out[1], "err\r\n") == 0, "stderr was \"%s\"", r.out[1]);
+    LC_REQUIRE(ctx, r.rc == 3, "returncode %d, want 3", r.rc);
+    lc_case_pass(ctx, "%%ComSpec%% /c with env and cwd: stdout, stderr and exit 3 as written");
+}
+#else
 /* ---- subprocess/kill-signal ---------------------------------------------- */
 
 static int sp_send_hup(lc_process *p) { return lc_process_send_signal(p, SIGHUP); }
@@ -243,25 +395,35 @@ static void subprocess_shell(lc_case_ctx *ctx, lc_loop *loop)
     LC_REQUIRE(ctx, r.rc == 3, "returncode %d, want 3", r.rc);
     lc_case_pass(ctx, "/bin/sh -c with env and cwd: stdout, stderr and exit 3 as written");
 }
+#endif
 
 /* ---- subprocess/exec-not-found ------------------------------------------- */
 
 static void subprocess_exec_not_found(lc_case_ctx *ctx, lc_loop *loop)
 {
     sp_evidence(ctx, loop);
+#ifdef _WIN32
+    lc_spawn_options so = {.file = "C:\\nonexistent\\loopcompat-program.exe"};
+#else
     lc_spawn_options so = {.file = "/nonexistent/loopcompat-program"};
+#endif
     so.stdio[0] = so.stdio[1] = LC_STDIO_PIPE;
     lc_process *p = NULL;
     /* The first spawn sets the watcher up (the sigchld watcher opens the
-     * loop's signal channel, kept until close); count around the second. */
+     * loop's signal channel, kept until close; on Windows, what the loop
+     * keeps up); count around the second. */
     lc_spawn(loop, &so, &sp_cbs, NULL, &p);
     if (p)
         lc_process_close(p), p = NULL;
     int fds0 = lc__case_count_fds();
     int rc = lc_spawn(loop, &so, &sp_cbs, NULL, &p);
     if (rc == LC_ENOTSUP) {
+#ifdef _WIN32
+        lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: %s", lc_errname(rc));
+#else
         lc_case_ref(ctx, "man:pidfd_open(2)");
         lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: child watcher not available");
+#endif
         return;
     }
     if (p)
@@ -269,8 +431,13 @@ static void subprocess_exec_not_found(lc_case_ctx *ctx, lc_loop *loop)
     int fds1 = lc__case_count_fds();
     lc_case_evidence(ctx, "error", lc_errname(rc));
     LC_REQUIRE(ctx, rc == -ENOENT, "spawning a missing program: %s, want ENOENT", lc_errname(rc));
+#ifdef _WIN32
+    LC_REQUIRE(ctx, fds0 < 0 || fds1 == fds0, "the failed spawn left %d handles open", fds1 - fds0);
+    lc_case_pass(ctx, "a missing program is ENOENT from lc_spawn itself, no handle left open");
+#else
     LC_REQUIRE(ctx, fds0 < 0 || fds1 == fds0, "the failed spawn left %d fds open", fds1 - fds0);
     lc_case_pass(ctx, "a missing program is ENOENT from lc_spawn itself, nothing left open");
+#endif
 }
 
 /* ---- subprocess/many-concurrent ------------------------------------------ */
@@ -289,6 +456,7 @@ struct sp_one {
 
 static void sp_many_exited(lc_process *p, int rc, void *ud)
 {
+    (void)p;
     struct sp_one *o = ud;
     if (rc != o->want)
         o->m->wrong++;
@@ -334,18 +502,18 @@ static void subprocess_many_concurrent(lc_case_ctx *ctx, lc_loop *loop)
 
 const lc_case lc_cases_subprocess[] = {
     {"subprocess/exec-stdout", "exec a program; its stdout arrives through a pipe transport",
-     subprocess_exec_stdout, 0, watcher_variants, 0},
+     subprocess_exec_stdout, 0, SP_VARIANTS, 0},
     {"subprocess/exec-stdin-echo", "writes to the stdin pipe come back on stdout; closing stdin is EOF",
-     subprocess_exec_stdin_echo, 0, watcher_variants, 0},
+     subprocess_exec_stdin_echo, 0, SP_VARIANTS, 0},
     {"subprocess/exit-status", "the exit status reaches process_exited as the returncode",
-     subprocess_exit_status, 0, watcher_variants, 0},
+     subprocess_exit_status, 0, SP_VARIANTS, 0},
     {"subprocess/kill-signal", "kill/terminate/send_signal give returncode -signo; ESRCH after exit",
-     subprocess_kill_signal, 0, watcher_variants, 0},
+     subprocess_kill_signal, 0, SP_VARIANTS, 0},
     {"subprocess/shell", "/bin/sh -c with env and cwd; stdout and stderr on their own pipes",
-     subprocess_shell, 0, watcher_variants, 0},
+     subprocess_shell, 0, SP_VARIANTS, 0},
     {"subprocess/exec-not-found", "a missing program is an error from the spawn call itself",
-     subprocess_exec_not_found, 0, watcher_variants, 0},
+     subprocess_exec_not_found, 0, SP_VARIANTS, 0},
     {"subprocess/many-concurrent", "100 concurrent children are all reaped with their codes",
-     subprocess_many_concurrent, 0, watcher_variants, 30},
+     subprocess_many_concurrent, 0, SP_VARIANTS, 30},
     {0},
 };

@@ -3,8 +3,7 @@
 #ifndef LC_PROCESS_H
 #define LC_PROCESS_H
 
-#include "lc_internal.h"
-#include "loopcompat/process.h"
+#include "lc_process_common.h"
 
 #include <sys/types.h>
 
@@ -55,11 +54,9 @@ int lc__process_try_reap(lc_process *p);
 int lc__children_get(lc_loop *loop, struct lc__children **out);
 void lc__process_link(struct lc__children *c, lc_process *p);
 void lc__process_unlink(lc_process *p);
-void lc__process_maybe_free(lc_process *p);
 void lc__process_reap_now(lc_process *p);
 /* The loop closes: let go of the pipes and the watcher, without callbacks. */
 void lc__process_loop_closed(lc_loop *loop, void *arg);
-extern const lc_protocol lc__process_pipe_protocol;
 
 /* In a forked child: the parent's children are not ours (waitpid(2) only
  * reaps one's own children); forget them without signalling them. */

@@ -96,49 +96,6 @@ int lc__process_try_reap(lc_process *p)
     return 1;
 }
 
-/* ---- pipes: a stream protocol forwarding to the process callbacks ---- */
-
-static int pipe_index(const lc_process *p, const lc_transport *t)
-{
-    for (int i = 0; i < 3; i++)
-        if (p->pipes[i] == t)
-            return i;
-    return -1;
-}
-
-static void pipe_data(lc_transport *t, const void *data, size_t len)
-{
-    lc_process *p = lc_transport_userdata(t);
-    int fd = p ? pipe_index(p, t) : -1;
-    if (fd < 0 || p->user_closed || !p->cbs || !p->cbs->pipe_data_received)
-        return;
-    p->busy++;
-    p->cbs->pipe_data_received(p, fd, data, len, p->ud);
-    p->busy--;
-    lc__process_maybe_free(p);
-}
-
-static void pipe_lost(lc_transport *t, int err)
-{
-    lc_process *p = lc_transport_userdata(t);
-    int fd = p ? pipe_index(p, t) : -1;
-    if (fd < 0)
-        return;
-    p->pipes[fd] = NULL;
-    p->npipes--;
-    if (!p->user_closed && p->cbs && p->cbs->pipe_connection_lost) {
-        p->busy++;
-        p->cbs->pipe_connection_lost(p, fd, err, p->ud);
-        p->busy--;
-    }
-    lc__process_maybe_free(p);
-}
-
-const lc_protocol lc__process_pipe_protocol = {
-    .data_received = pipe_data,
-    .connection_lost = pipe_lost,
-};
-
 /* ---- the loop's children ---- */
 
 static const struct lc__watcher_ops *watcher_for(const lc_loop *loop)
@@ -250,22 +207,6 @@ int lc__children_after_fork(lc_loop *loop)
 
 /* ---- public calls on a process ---- */
 
-int lc_process_pid(const lc_process *p) { return p ? (int)p->pid : -1; }
-
-lc_transport *lc_process_pipe(const lc_process *p, int fd)
-{
-    return p && fd >= 0 && fd < 3 ? p->pipes[fd] : NULL;
-}
-
-int lc_process_returncode(const lc_process *p, int *returncode)
-{
-    if (p == NULL || !p->reaped)
-        return 0;
-    if (returncode)
-        *returncode = p->returncode;
-    return 1;
-}
-
 int lc_process_send_signal(lc_process *p, int signo)
 {
     if (p == NULL || signo < 0 || signo >= NSIG)
@@ -276,9 +217,6 @@ int lc_process_send_signal(lc_process *p, int signo)
      * cannot hit another process. */
     return kill(p->pid, signo) < 0 ? -errno : 0;
 }
-
-int lc_process_terminate(lc_process *p) { return lc_process_send_signal(p, SIGTERM); }
-int lc_process_kill(lc_process *p) { return lc_process_send_signal(p, SIGKILL); }
 
 void lc_process_close(lc_process *p)
 {

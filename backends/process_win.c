@@ -29,8 +29,8 @@
  * (CREATE_NEW_PROCESS_GROUP), the nearest Windows notion of setsid. */
 #include "compat_win.h"
 
+#include "lc_process_win.h"
 #include "lc_transport.h"
-#include "loopcompat/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,27 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The CRT's signal.h has no SIGKILL: POSIX's number, for the callers
- * that pass it (process.h). */
-#ifndef SIGKILL
-#define SIGKILL 9
-#endif
-
 #define LC__SUBPROCESS_REF \
     "https://docs.python.org/3/library/asyncio-platforms.html#subprocess-support-on-windows"
-
-struct lc_process {
-    lc_loop *loop;
-    HANDLE proc, wait;
-    DWORD pid;
-    bool has_closer, detached, reaped, user_closed;
-    int returncode;
-    int busy;
-    lc_transport *pipes[3];
-    int npipes;
-    const lc_process_callbacks *cbs;
-    void *ud;
-};
 
 static void loop_closed(lc_loop *loop, void *arg);
 
@@ -76,7 +57,7 @@ static void unwatch(lc_process *p)
     }
 }
 
-static void maybe_free(lc_process *p)
+void lc__process_maybe_free(lc_process *p)
 {
     if (p->busy || !p->user_closed || p->npipes > 0)
         return;
@@ -118,7 +99,7 @@ static void on_exit_loop(lc_loop *loop, void *arg)
         p->cbs->process_exited(p, p->returncode, p->ud);
         p->busy--;
     }
-    maybe_free(p);
+    lc__process_maybe_free(p);
 }
 
 static void CALLBACK on_exit_thread(PVOID arg, BOOLEAN timed_out)
@@ -146,51 +127,8 @@ static void loop_closed(lc_loop *loop, void *arg)
     p->detached = true;
     if (p->user_closed && !p->reaped)
         reap_now(p); /* terminated by lc_process_close */
-    maybe_free(p);
+    lc__process_maybe_free(p);
 }
-
-/* ---- pipes: a stream protocol forwarding to the process callbacks ---- */
-
-static int pipe_index(const lc_process *p, const lc_transport *t)
-{
-    for (int i = 0; i < 3; i++)
-        if (p->pipes[i] == t)
-            return i;
-    return -1;
-}
-
-static void pipe_data(lc_transport *t, const void *data, size_t len)
-{
-    lc_process *p = lc_transport_userdata(t);
-    int fd = p ? pipe_index(p, t) : -1;
-    if (fd < 0 || p->user_closed || !p->cbs || !p->cbs->pipe_data_received)
-        return;
-    p->busy++;
-    p->cbs->pipe_data_received(p, fd, data, len, p->ud);
-    p->busy--;
-    maybe_free(p);
-}
-
-static void pipe_lost(lc_transport *t, int err)
-{
-    lc_process *p = lc_transport_userdata(t);
-    int fd = p ? pipe_index(p, t) : -1;
-    if (fd < 0)
-        return;
-    p->pipes[fd] = NULL;
-    p->npipes--;
-    if (!p->user_closed && p->cbs && p->cbs->pipe_connection_lost) {
-        p->busy++;
-        p->cbs->pipe_connection_lost(p, fd, err, p->ud);
-        p->busy--;
-    }
-    maybe_free(p);
-}
-
-static const lc_protocol pipe_protocol = {
-    .data_received = pipe_data,
-    .connection_lost = pipe_lost,
-};
 
 /* ---- building the child ---- */
 
@@ -330,18 +268,6 @@ static int create(const lc_spawn_options *o, struct stdio_set *s, PROCESS_INFORM
     return rc;
 }
 
-static int check_opts(const lc_spawn_options *o)
-{
-    if ((o->file == NULL) == (o->shell == NULL) || (o->shell && o->argv))
-        return LC_EINVAL;
-    for (int i = 0; i < 3; i++) {
-        int m = o->stdio[i];
-        if (m < LC_STDIO_INHERIT || m > LC_STDIO_STDOUT || (m == LC_STDIO_STDOUT && i != 2))
-            return LC_EINVAL;
-    }
-    return 0;
-}
-
 int lc_spawn(lc_loop *loop, const lc_spawn_options *opts, const lc_process_callbacks *cbs,
              void *ud, lc_process **out)
 {
@@ -350,7 +276,7 @@ int lc_spawn(lc_loop *loop, const lc_spawn_options *opts, const lc_process_callb
     int rc = lc__check_open(loop);
     if (rc < 0)
         return rc;
-    if (opts == NULL || out == NULL || (rc = check_opts(opts)) < 0)
+    if (opts == NULL || out == NULL || (rc = lc__spawn_check_options(opts)) < 0)
         return rc < 0 ? rc : LC_EINVAL;
     if (loop->ops->watch != NULL) { /* winselect */
         lc__set_refusal(loop, "subprocess_exec", 0, LC__SUBPROCESS_REF);
@@ -392,8 +318,8 @@ int lc_spawn(lc_loop *loop, const lc_spawn_options *opts, const lc_process_callb
             break;
         }
         s.mine[i] = INVALID_HANDLE_VALUE; /* the fd owns it */
-        rc = i == 0 ? lc_connect_write_pipe(loop, fd, &pipe_protocol, p, &p->pipes[i])
-                    : lc_connect_read_pipe(loop, fd, &pipe_protocol, p, &p->pipes[i]);
+        rc = i == 0 ? lc_connect_write_pipe(loop, fd, &lc__process_pipe_protocol, p, &p->pipes[i])
+                    : lc_connect_read_pipe(loop, fd, &lc__process_pipe_protocol, p, &p->pipes[i]);
         if (rc < 0)
             _close(fd);
         else
@@ -424,22 +350,6 @@ int lc_spawn(lc_loop *loop, const lc_spawn_options *opts, const lc_process_callb
     return 0;
 }
 
-int lc_process_pid(const lc_process *p) { return p ? (int)p->pid : -1; }
-
-lc_transport *lc_process_pipe(const lc_process *p, int fd)
-{
-    return p && fd >= 0 && fd < 3 ? p->pipes[fd] : NULL;
-}
-
-int lc_process_returncode(const lc_process *p, int *returncode)
-{
-    if (p == NULL || !p->reaped)
-        return 0;
-    if (returncode)
-        *returncode = p->returncode;
-    return 1;
-}
-
 int lc_process_send_signal(lc_process *p, int signo)
 {
     if (p == NULL || (signo != SIGTERM && signo != SIGKILL))
@@ -458,9 +368,6 @@ int lc_process_send_signal(lc_process *p, int signo)
     return 0;
 }
 
-int lc_process_terminate(lc_process *p) { return lc_process_send_signal(p, SIGTERM); }
-int lc_process_kill(lc_process *p) { return lc_process_send_signal(p, SIGKILL); }
-
 void lc_process_close(lc_process *p)
 {
     if (p == NULL || p->user_closed)
@@ -474,7 +381,7 @@ void lc_process_close(lc_process *p)
         if (p->detached)
             reap_now(p); /* the loop is gone: nobody else will */
     }
-    maybe_free(p);
+    lc__process_maybe_free(p);
 }
 
 const char *lc_loop_child_watcher_name(const lc_loop *loop)

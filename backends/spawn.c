@@ -141,18 +141,6 @@ static int do_spawn(const lc_spawn_options *o, const int child[3], pid_t *pid)
     return rc;
 }
 
-static int check_options(const lc_spawn_options *o)
-{
-    if ((o->shell == NULL) == (o->file == NULL) || (o->shell && o->argv))
-        return LC_EINVAL;
-    for (int i = 0; i < 3; i++) {
-        int s = o->stdio[i];
-        if (s < LC_STDIO_INHERIT || s > LC_STDIO_STDOUT || (s == LC_STDIO_STDOUT && i != 2))
-            return LC_EINVAL;
-    }
-    return 0;
-}
-
 /* Undo a spawn that failed after the child started: no callbacks, the
  * child killed and reaped, nothing left open. */
 static void abandon(lc_process *p, int parent[3])
@@ -182,7 +170,7 @@ int lc_spawn(lc_loop *loop, const lc_spawn_options *o, const lc_process_callback
     if (loop == NULL || o == NULL || out == NULL)
         return LC_EINVAL;
     int rc = lc__check_open(loop);
-    if (rc < 0 || (rc = check_options(o)) < 0)
+    if (rc < 0 || (rc = lc__spawn_check_options(o)) < 0)
         return rc;
     struct lc__children *c;
     if ((rc = lc__children_get(loop, &c)) < 0)

@@ -78,27 +78,6 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void set_message(lc_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_message(lc_result *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    free(r->message);
-    if (vasprintf(&r->message, fmt, ap) < 0)
-        r->message = NULL;
-    va_end(ap);
-}
-
-static void reset_record(lc_result *r)
-{
-    json_decref(r->evidence);
-    json_decref(r->refs);
-    json_decref(r->measurements);
-    r->evidence = json_object();
-    r->refs = json_array();
-    r->measurements = json_object();
-}
-
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
@@ -218,8 +197,8 @@ static int sanitizer_crash(slot *s, lc_result *r)
             json_object_set_new(r->evidence, "signal", json_string(sig));
         }
     }
-    set_message(r, "%.*s: %.*s (%s%sexit status %d)", name_len, name, (int)strcspn(what, "\n"), what,
-                sig, sig[0] ? "; " : "", WEXITSTATUS(s->wstatus));
+    lc_runner_set_message(r, "%.*s: %.*s (%s%sexit status %d)", name_len, name, (int)strcspn(what, "\n"), what,
+                          sig, sig[0] ? "; " : "", WEXITSTATUS(s->wstatus));
     stderr_tail(s, r);
     return 1;
 }
@@ -230,12 +209,12 @@ static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_res
 {
     char err[256];
     memset(r, 0, sizeof *r);
-    reset_record(r);
+    lc_runner_reset_record(r);
     r->duration_ms = (now_ns() - s->start_ns) / 1000000;
 
     if (s->timed_out) {
         r->status = LC_STATUS_TIMEOUT;
-        set_message(r, "no result after %.3g s; process group killed", timeout_s);
+        lc_runner_set_message(r, "no result after %.3g s; process group killed", timeout_s);
         json_object_set_new(r->evidence, "timeout_ms", json_integer((json_int_t)(timeout_s * 1000)));
         stderr_tail(s, r);
     } else if (WIFSIGNALED(s->wstatus)) {
@@ -244,19 +223,19 @@ static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_res
         char name[32];
         snprintf(name, sizeof name, "SIG%s", abbrev ? abbrev : "UNKNOWN");
         r->status = LC_STATUS_CRASH;
-        set_message(r, "killed by %s (%s)", name, strsignal(sig));
+        lc_runner_set_message(r, "killed by %s (%s)", name, strsignal(sig));
         json_object_set_new(r->evidence, "signal", json_string(name));
         json_object_set_new(r->evidence, "core_dumped", json_boolean(WCOREDUMP(s->wstatus)));
         stderr_tail(s, r);
     } else if (s->overflow) {
         r->status = LC_STATUS_ERROR;
-        set_message(r, "the result record is larger than %d MiB: the case wrote into its result pipe",
-                    RECORD_MAX >> 20);
+        lc_runner_set_message(r, "the result record is larger than %d MiB: the case wrote into its result pipe",
+                              RECORD_MAX >> 20);
         stderr_tail(s, r);
     } else if (s->len == 0 && s->eof_ns && s->reaped_ns - s->eof_ns > EARLY_EOF_NS) {
         r->status = LC_STATUS_ERROR;
-        set_message(r, "the case closed its result pipe %lld ms before it exited: no result record",
-                    (long long)((s->reaped_ns - s->eof_ns) / 1000000));
+        lc_runner_set_message(r, "the case closed its result pipe %lld ms before it exited: no result record",
+                              (long long)((s->reaped_ns - s->eof_ns) / 1000000));
         json_object_set_new(r->evidence, "exit_status",
                             WIFEXITED(s->wstatus) ? json_integer(WEXITSTATUS(s->wstatus)) : json_null());
         stderr_tail(s, r);
@@ -264,19 +243,19 @@ static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_res
         /* filled in */
     } else if (WEXITSTATUS(s->wstatus) != 0) {
         r->status = LC_STATUS_ERROR;
-        set_message(r, "the case process exited with status %d without a result record",
-                    WEXITSTATUS(s->wstatus));
+        lc_runner_set_message(r, "the case process exited with status %d without a result record",
+                              WEXITSTATUS(s->wstatus));
         json_object_set_new(r->evidence, "exit_status", json_integer(WEXITSTATUS(s->wstatus)));
         stderr_tail(s, r);
     } else if (s->len == 0) {
         r->status = LC_STATUS_ERROR;
-        set_message(r, "the case process exited without a result record");
+        lc_runner_set_message(r, "the case process exited without a result record");
         json_object_set_new(r->evidence, "exit_status", json_integer(0));
         stderr_tail(s, r);
     } else if (lc_runner_parse_record(s->buf, s->len, r, err, sizeof err) < 0) {
         r->status = LC_STATUS_ERROR;
-        reset_record(r);
-        set_message(r, "%s", err);
+        lc_runner_reset_record(r);
+        lc_runner_set_message(r, "%s", err);
         stderr_tail(s, r);
     }
     r->done = 1;
@@ -404,26 +383,11 @@ static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size
 static void read_some(slot *s)
 {
     for (size_t budget = READ_BUDGET; budget > 0;) {
-        if (s->len >= RECORD_MAX) {
-            /* Past any real record: count it as broken, keep draining so
-             * the case is not blocked, store nothing more. */
-            char sink[16384];
-            ssize_t n = read(s->fd, sink, sizeof sink);
-            if (n > 0) {
-                s->overflow = 1;
-                budget -= (size_t)n < budget ? (size_t)n : budget;
-                continue;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n == 0) {
-                close(s->fd);
-                s->fd = -1;
-                s->eof_ns = now_ns();
-            }
-            return;
-        }
-        if (s->cap - s->len < 4096) {
+        /* Past any real record: count it as broken, keep draining so the
+         * case is not blocked, store nothing more. */
+        char sink[16384];
+        int past = s->len >= RECORD_MAX;
+        if (!past && s->cap - s->len < 4096) {
             size_t nc = s->cap ? s->cap * 2 : 8192;
             char *b = realloc(s->buf, nc);
             if (!b)
@@ -431,9 +395,12 @@ static void read_some(slot *s)
             s->buf = b;
             s->cap = nc;
         }
-        ssize_t n = read(s->fd, s->buf + s->len, s->cap - s->len);
+        ssize_t n = past ? read(s->fd, sink, sizeof sink) : read(s->fd, s->buf + s->len, s->cap - s->len);
         if (n > 0) {
-            s->len += (size_t)n;
+            if (past)
+                s->overflow = 1;
+            else
+                s->len += (size_t)n;
             budget -= (size_t)n < budget ? (size_t)n : budget;
             continue;
         }
@@ -519,9 +486,9 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
             if (e < 0) {
                 lc_result *r = &results[idx];
                 memset(r, 0, sizeof *r);
-                reset_record(r);
+                lc_runner_reset_record(r);
                 r->status = LC_STATUS_ERROR;
-                set_message(r, "could not start the case process: %s", strerror(-e));
+                lc_runner_set_message(r, "could not start the case process: %s", strerror(-e));
                 r->done = 1;
                 if (o.on_result)
                     o.on_result(plan, idx, r, o.arg);

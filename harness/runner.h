@@ -89,6 +89,17 @@ int lc_runner_parse_record(const char *buf, size_t len, lc_result *r, char *err,
 
 void lc_result_clear(lc_result *r);
 
+/* The runner's own verdicts: r->message from a format (NULL if it cannot
+ * be made); the record's evidence, refs and measurements emptied. */
+#ifdef _WIN32
+#define LC__RUNNER_PRINTF gnu_printf /* mingw: not the CRT's printf */
+#else
+#define LC__RUNNER_PRINTF printf
+#endif
+void lc_runner_set_message(lc_result *r, const char *fmt, ...)
+    __attribute__((format(LC__RUNNER_PRINTF, 2, 3)));
+void lc_runner_reset_record(lc_result *r);
+
 #ifdef __cplusplus
 }
 #endif

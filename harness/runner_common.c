@@ -3,6 +3,7 @@
  * read the child's record and time items with these. */
 #include "runner.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,26 @@ double lc_runner_case_timeout(const lc_case *c)
     if (c->timeout_s > 0)
         return c->timeout_s;
     return (c->flags & LC_CASE_SLOW) ? LC_RUNNER_SLOW_TIMEOUT_S : LC_RUNNER_DEFAULT_TIMEOUT_S;
+}
+
+void lc_runner_set_message(lc_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(r->message);
+    if (vasprintf(&r->message, fmt, ap) < 0)
+        r->message = NULL;
+    va_end(ap);
+}
+
+void lc_runner_reset_record(lc_result *r)
+{
+    json_decref(r->evidence);
+    json_decref(r->refs);
+    json_decref(r->measurements);
+    r->evidence = json_object();
+    r->refs = json_array();
+    r->measurements = json_object();
 }
 
 void lc_result_clear(lc_result *r)

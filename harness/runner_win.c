@@ -44,27 +44,6 @@ static BOOL WINAPI on_ctrl(DWORD type)
     return FALSE;
 }
 
-static void set_message(lc_result *r, const char *fmt, ...) __attribute__((format(gnu_printf, 2, 3)));
-static void set_message(lc_result *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    free(r->message);
-    if (vasprintf(&r->message, fmt, ap) < 0)
-        r->message = NULL;
-    va_end(ap);
-}
-
-static void reset_record(lc_result *r)
-{
-    json_decref(r->evidence);
-    json_decref(r->refs);
-    json_decref(r->measurements);
-    r->evidence = json_object();
-    r->refs = json_array();
-    r->measurements = json_object();
-}
-
 /* A private scratch directory under %TEMP%, as mkdtemp(3) makes on POSIX. */
 static int make_tmpdir(char *out, size_t len)
 {
@@ -129,41 +108,41 @@ static void verdict(const lc_winproc_result *w, double timeout_s, lc_result *r)
 {
     char err[256];
     memset(r, 0, sizeof *r);
-    reset_record(r);
+    lc_runner_reset_record(r);
     r->duration_ms = w->duration_ns / 1000000;
     const char *exc = lc_winproc_exception_name(w->exit_code);
     if (w->timed_out) {
         r->status = LC_STATUS_TIMEOUT;
-        set_message(r, "no result after %.3g s; job object terminated", timeout_s);
+        lc_runner_set_message(r, "no result after %.3g s; job object terminated", timeout_s);
         json_object_set_new(r->evidence, "timeout_ms", json_integer((json_int_t)(timeout_s * 1000)));
         output_tail(w, r);
     } else if (exc) {
         /* An unhandled exception ends the child with its NTSTATUS code
          * (lc_winproc_child_init): Windows' counterpart of a signal death. */
         r->status = LC_STATUS_CRASH;
-        set_message(r, "ended by an unhandled exception, %s (0x%08lX)", exc, w->exit_code);
+        lc_runner_set_message(r, "ended by an unhandled exception, %s (0x%08lX)", exc, w->exit_code);
         json_object_set_new(r->evidence, "exception", json_string(exc));
         json_object_set_new(r->evidence, "exit_code", json_integer((json_int_t)w->exit_code));
         output_tail(w, r);
     } else if (w->exit_code != 0 && w->record_len == 0) {
         r->status = LC_STATUS_ERROR;
-        set_message(r, "the case process exited with status %lu without a result record", w->exit_code);
+        lc_runner_set_message(r, "the case process exited with status %lu without a result record", w->exit_code);
         json_object_set_new(r->evidence, "exit_status", json_integer((json_int_t)w->exit_code));
         output_tail(w, r);
     } else if (w->record_len == 0) {
         r->status = LC_STATUS_ERROR;
-        set_message(r, "the case process exited without a result record");
+        lc_runner_set_message(r, "the case process exited without a result record");
         json_object_set_new(r->evidence, "exit_status", json_integer((json_int_t)w->exit_code));
         output_tail(w, r);
     } else if (w->record_len >= RECORD_CAP) {
         r->status = LC_STATUS_ERROR;
-        set_message(r, "the result record is larger than %u MiB: the case wrote into its result pipe",
-                    RECORD_CAP >> 20);
+        lc_runner_set_message(r, "the result record is larger than %u MiB: the case wrote into its result pipe",
+                              RECORD_CAP >> 20);
         output_tail(w, r);
     } else if (lc_runner_parse_record(w->record, w->record_len, r, err, sizeof err) < 0) {
         r->status = LC_STATUS_ERROR;
-        reset_record(r);
-        set_message(r, "%s", err);
+        lc_runner_reset_record(r);
+        lc_runner_set_message(r, "%s", err);
         output_tail(w, r);
     } else if (w->leftovers > 0) {
         /* The job outlived the child: the case left processes running (the
@@ -171,7 +150,7 @@ static void verdict(const lc_winproc_result *w, double timeout_s, lc_result *r)
         json_object_set_new(r->evidence, "leftover_processes", json_integer(w->leftovers));
         if (r->status == LC_STATUS_PASS) {
             r->status = LC_STATUS_FAIL;
-            set_message(r, "leaked after the case: %d process(es) still running", w->leftovers);
+            lc_runner_set_message(r, "leaked after the case: %d process(es) still running", w->leftovers);
         }
     }
     r->done = 1;
@@ -184,9 +163,9 @@ static void run_item(shared *sh, size_t idx, lc_result *out)
     char tmpdir[MAX_PATH];
     if (make_tmpdir(tmpdir, sizeof tmpdir) < 0) {
         memset(out, 0, sizeof *out);
-        reset_record(out);
+        lc_runner_reset_record(out);
         out->status = LC_STATUS_ERROR;
-        set_message(out, "could not create a scratch directory: Windows error %lu", GetLastError());
+        lc_runner_set_message(out, "could not create a scratch directory: Windows error %lu", GetLastError());
         out->done = 1;
         return;
     }
@@ -195,9 +174,9 @@ static void run_item(shared *sh, size_t idx, lc_result *out)
     lc_winproc_result w;
     if (lc_winproc_run(sh->exe, args, t, RECORD_CAP, OUTPUT_CAP, &w) < 0) {
         memset(out, 0, sizeof *out);
-        reset_record(out);
+        lc_runner_reset_record(out);
         out->status = LC_STATUS_ERROR;
-        set_message(out, "could not start the case process: %s", w.error);
+        lc_runner_set_message(out, "could not start the case process: %s", w.error);
         out->done = 1;
     } else {
         verdict(&w, t, out);

@@ -21,22 +21,11 @@ static const char usage[] =
 static int write_with(const lc_render *r, int (*fn)(const lc_render *, FILE *),
                       const char *path, char *err, size_t errlen)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    lc_report_out o;
+    FILE *f = lc_report_out_open(&o, path, err, errlen);
+    if (!f)
         return -1;
-    }
-    int rc = fn(r, f);
-    if (fclose(f) != 0 || rc != 0) {
-        snprintf(err, errlen, "%s: could not format the page", path);
-        free(buf);
-        return -1;
-    }
-    rc = lc_report_write_file(path, buf, len, err, errlen);
-    free(buf);
-    return rc;
+    return lc_report_out_commit(&o, fn(r, f), "page", path, err, errlen);
 }
 
 int lc_render_parse_args(int argc, char **argv, lc_render_args *a)

@@ -10,22 +10,11 @@
 int lc_report_write_with(int (*fn)(const json_t *, FILE *), const json_t *report,
                          const char *path, char *err, size_t errlen)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    lc_report_out o;
+    FILE *f = lc_report_out_open(&o, path, err, errlen);
+    if (!f)
         return -1;
-    }
-    int rc = fn(report, f);
-    if (fclose(f) != 0 || rc != 0) {
-        snprintf(err, errlen, "%s: could not format the document", path);
-        free(buf);
-        return -1;
-    }
-    rc = lc_report_write_file(path, buf, len, err, errlen);
-    free(buf);
-    return rc;
+    return lc_report_out_commit(&o, fn(report, f), "document", path, err, errlen);
 }
 
 void lc_result_refs_text(const json_t *result, char *buf, size_t len)

@@ -325,6 +325,29 @@ int lc_report_write_file(const char *path, const void *data, size_t len, char *e
     return e ? -1 : 0;
 }
 
+FILE *lc_report_out_open(lc_report_out *o, const char *path, char *err, size_t errlen)
+{
+    o->buf = NULL;
+    o->len = 0;
+    o->f = open_memstream(&o->buf, &o->len);
+    if (!o->f)
+        snprintf(err, errlen, "%s: out of memory", path);
+    return o->f;
+}
+
+int lc_report_out_commit(lc_report_out *o, int rc, const char *what, const char *path, char *err,
+                         size_t errlen)
+{
+    if (fclose(o->f) != 0 || rc != 0) {
+        snprintf(err, errlen, "%s: could not format the %s", path, what);
+        free(o->buf);
+        return -1;
+    }
+    rc = lc_report_write_file(path, o->buf, o->len, err, errlen);
+    free(o->buf);
+    return rc;
+}
+
 int lc_report_mkdirs(const char *dir, char *err, size_t errlen)
 {
     char buf[4096];

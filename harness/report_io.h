@@ -4,6 +4,7 @@
 #define LC_REPORT_IO_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Largest document the tools accept, before and after gunzip.  A full run
  * on one platform is a few hundred KiB; this leaves room for big matrices
@@ -32,6 +33,20 @@ int lc_report_gzip(const void *in, size_t inlen, unsigned char **out, size_t *ou
 /* Writes len bytes to path through a temporary file in the same directory
  * and rename(2), so readers never see a half-written file.  0 or -1. */
 int lc_report_write_file(const char *path, const void *data, size_t len, char *err,
+                         size_t errlen);
+
+/* Output formatted in memory, then written with lc_report_write_file:
+ * lc_report_out_open gives the stream to format into (NULL, with err set,
+ * if it cannot); lc_report_out_commit closes it and, if the formatter
+ * returned rc 0, writes what it holds to path.  what names the output in
+ * the message when formatting failed.  0 or -1. */
+typedef struct lc_report_out {
+    char *buf;
+    size_t len;
+    FILE *f;
+} lc_report_out;
+FILE *lc_report_out_open(lc_report_out *o, const char *path, char *err, size_t errlen);
+int lc_report_out_commit(lc_report_out *o, int rc, const char *what, const char *path, char *err,
                          size_t errlen);
 
 /* mkdir -p. 0 or -1. */

@@ -222,3 +222,24 @@ void lc__srv_free(lc__srv *s)
     for (int i = 0; i < s->n; i++)
         lc__rec_free(&s->conns[i]);
 }
+
+void lc__case_backpressure_verdict(lc_case_ctx *ctx, const lc__rec *r, int in_time, size_t sent,
+                                   const unsigned char *in, size_t got, size_t high, size_t low)
+{
+    size_t bad = lc__pattern_check(in, got);
+    lc_case_measure_counter(ctx, "bytes_sent", (long long)sent, "byte");
+    lc_case_measure_counter(ctx, "bytes_received", (long long)got, "byte");
+    if (!in_time || got != sent)
+        lc_case_fail(ctx, "received %zu of %zu bytes", got, sent);
+    else if (bad != got)
+        lc_case_fail(ctx, "byte %zu differs: data out of order or corrupted", bad);
+    else if (r->size_at_pause <= high)
+        lc_case_fail(ctx, "pause_writing at %zu bytes buffered, high water mark %zu",
+                     r->size_at_pause, high);
+    else if (r->resumed != 1 || r->size_at_resume > low)
+        lc_case_fail(ctx, "resume_writing called %d times, at %zu bytes (low water mark %zu)",
+                     r->resumed, r->size_at_resume, low);
+    else
+        lc_case_pass(ctx, "pause_writing at %zu > %zu bytes, resume_writing at %zu <= %zu; "
+                     "%zu bytes in order", r->size_at_pause, high, r->size_at_resume, low, sent);
+}

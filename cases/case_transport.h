@@ -63,6 +63,14 @@ void lc__pattern_fill(unsigned char *p, size_t n, size_t offset);
 /* Index of the first byte that differs from the pattern, or n. */
 size_t lc__pattern_check(const unsigned char *p, size_t n);
 
+/* The verdict of a write-pipe backpressure case: sent pattern bytes were
+ * written until pause_writing, got of them read back into in (in_time: the
+ * reading ended before its deadline); records bytes_sent/bytes_received,
+ * then FAIL unless every byte arrived in order, pause_writing came above
+ * the high water mark and resume_writing once at or below the low one. */
+void lc__case_backpressure_verdict(lc_case_ctx *ctx, const lc__rec *r, int in_time, size_t sent,
+                                   const unsigned char *in, size_t got, size_t high, size_t low);
+
 /* 1 if an IPv6 loopback socket can be bound here. */
 int lc__have_ipv6_loopback(void);
 

@@ -244,22 +244,7 @@ static void pipes_backpressure(lc_case_ctx *ctx, lc_loop *loop)
     }
     int in_time = lc__case_wait(loop, LC__MS(5000));
     lc_remove_reader(loop, p[0]);
-    size_t bad = lc__pattern_check(in, s.len);
-    lc_case_measure_counter(ctx, "bytes_sent", (long long)sent, "byte");
-    lc_case_measure_counter(ctx, "bytes_received", (long long)s.len, "byte");
-    if (!in_time || s.len != sent)
-        lc_case_fail(ctx, "received %zu of %zu bytes", s.len, sent);
-    else if (bad != s.len)
-        lc_case_fail(ctx, "byte %zu differs: data out of order or corrupted", bad);
-    else if (r.size_at_pause <= high)
-        lc_case_fail(ctx, "pause_writing at %zu bytes buffered, high water mark %zu",
-                     r.size_at_pause, high);
-    else if (r.resumed != 1 || r.size_at_resume > low)
-        lc_case_fail(ctx, "resume_writing called %d times, at %zu bytes (low water mark %zu)",
-                     r.resumed, r.size_at_resume, low);
-    else
-        lc_case_pass(ctx, "pause_writing at %zu > %zu bytes, resume_writing at %zu <= %zu; "
-                     "%zu bytes in order", r.size_at_pause, high, r.size_at_resume, low, sent);
+    lc__case_backpressure_verdict(ctx, &r, in_time, sent, in, s.len, high, low);
 out:
     lc__rec_finish(loop, &r, 1);
     close(p[0]);

@@ -128,92 +128,69 @@ static int sp_wait(lc_case_ctx *ctx, lc_loop *loop, struct sp_run *r, const char
     return 0;
 }
 
+/* The child programs: POSIX ones, or on Windows cmd.exe and its
+ * built-ins.  cmd's echo ends its line with CRLF; more copies stdin to
+ * stdout until EOF (cmd /c more: a built-in under wine, more.com on
+ * Windows, which ends the last line with CRLF). */
 #ifdef _WIN32
-static void subprocess_exec_stdout(lc_case_ctx *ctx, lc_loop *loop)
-{
-    sp_evidence(ctx, loop);
-    struct sp_run r = {.need_lost = 1};
-    /* cmd's echo ends its line with CRLF. */
-    const char *argv[] = {"cmd.exe", "/c", "echo", "hello", "world", NULL};
-    lc_spawn_options so = {.file = "cmd.exe", .argv = argv};
-    so.stdio[1] = LC_STDIO_PIPE;
-    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
-    if (!p)
-        return;
-    int w = sp_wait(ctx, loop, &r, "cmd.exe /c echo hello world");
-    lc_process_close(p);
-    if (w < 0)
-        return;
-    LC_REQUIRE(ctx, r.exited == 1 && r.rc == 0, "exited %d time(s), returncode %d", r.exited, r.rc);
-    LC_REQUIRE(ctx, strcmp(r.out[0], "hello world\r\n") == 0, "stdout was \"%s\" (%zu bytes)",
-               r.out[0], r.len[0]);
-    LC_REQUIRE(ctx, r.lost_err[1] == 0, "stdout pipe lost with %s", lc_errname(r.lost_err[1]));
-    lc_case_pass(ctx, "stdout \"hello world\\r\\n\" through a pipe, returncode 0");
-}
-
-static void subprocess_exec_stdin_echo(lc_case_ctx *ctx, lc_loop *loop)
-{
-    sp_evidence(ctx, loop);
-    struct sp_run r = {.need_lost = 2};
-    /* more copies stdin to stdout until EOF (cmd /c more: a built-in under
-     * wine, more.com on Windows, which ends the last line with CRLF). */
-    const char *argv[] = {"cmd.exe", "/c", "more", NULL};
-    lc_spawn_options so = {.file = "cmd.exe", .argv = argv};
-    so.stdio[0] = so.stdio[1] = LC_STDIO_PIPE;
-    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
-    if (!p)
-        return;
-    lc_transport *in = lc_process_pipe(p, 0);
-    int w1 = in ? lc_transport_write(in, "one ", 4) : LC_EINVAL;
-    int w2 = in ? lc_transport_write(in, "two", 3) : LC_EINVAL;
-    int c = in ? lc_transport_close(in) : LC_EINVAL;
-    if (w1 < 0 || w2 < 0 || c < 0) {
-        lc_process_close(p);
-        lc_case_fail(ctx, "stdin pipe: write %s, write %s, close %s", lc_errname(w1),
-                     lc_errname(w2), lc_errname(c));
-        return;
-    }
-    int w = sp_wait(ctx, loop, &r, "cmd /c more");
-    lc_process_close(p);
-    if (w < 0)
-        return;
-    LC_REQUIRE(ctx, strcmp(r.out[0], "one two") == 0 || strcmp(r.out[0], "one two\r\n") == 0,
-               "more echoed \"%s\"", r.out[0]);
-    LC_REQUIRE(ctx, r.rc == 0, "more exited with %d after stdin closed", r.rc);
-    lc_case_pass(ctx, "two writes to stdin echoed on stdout; EOF on stdin ended the child");
-}
+#define SP_ECHO_ARGV "cmd.exe", "/c", "echo", "hello", "world"
+#define SP_ECHO_WHAT "cmd.exe /c echo hello world"
+#define SP_ECHO_OUT "hello world\r\n"
+#define SP_ECHO_OUT_C "hello world\\r\\n"
+#define SP_CAT_ARGV "cmd.exe", "/c", "more"
+#define SP_CAT_WHAT "cmd /c more"
+#define SP_CAT_NAME "more"
 #else
+#define SP_ECHO_ARGV "echo", "hello", "world"
+#define SP_ECHO_WHAT "echo hello world"
+#define SP_ECHO_OUT "hello world\n"
+#define SP_ECHO_OUT_C "hello world\\n"
+#define SP_CAT_ARGV "cat"
+#define SP_CAT_WHAT "cat"
+#define SP_CAT_NAME "cat"
+#endif
+
 /* ---- subprocess/exec-stdout ---------------------------------------------- */
 
 static void subprocess_exec_stdout(lc_case_ctx *ctx, lc_loop *loop)
 {
     sp_evidence(ctx, loop);
     struct sp_run r = {.need_lost = 1};
-    const char *argv[] = {"echo", "hello", "world", NULL};
-    lc_spawn_options so = {.file = "echo", .argv = argv};
+    const char *argv[] = {SP_ECHO_ARGV, NULL};
+    lc_spawn_options so = {.file = argv[0], .argv = argv};
     so.stdio[1] = LC_STDIO_PIPE;
     lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
     if (!p)
         return;
-    int w = sp_wait(ctx, loop, &r, "echo hello world");
+    int w = sp_wait(ctx, loop, &r, SP_ECHO_WHAT);
     lc_process_close(p);
     if (w < 0)
         return;
     LC_REQUIRE(ctx, r.exited == 1 && r.rc == 0, "exited %d time(s), returncode %d", r.exited, r.rc);
-    LC_REQUIRE(ctx, r.len[0] == 12 && memcmp(r.out[0], "hello world\n", 12) == 0,
+    LC_REQUIRE(ctx, r.len[0] == strlen(SP_ECHO_OUT) && memcmp(r.out[0], SP_ECHO_OUT, r.len[0]) == 0,
                "stdout was \"%.*s\" (%zu bytes)", (int)r.len[0], r.out[0], r.len[0]);
     LC_REQUIRE(ctx, r.lost_err[1] == 0, "stdout pipe lost with %s", lc_errname(r.lost_err[1]));
-    lc_case_pass(ctx, "stdout \"hello world\\n\" through a pipe, returncode 0");
+    lc_case_pass(ctx, "stdout \"" SP_ECHO_OUT_C "\" through a pipe, returncode 0");
 }
 
 /* ---- subprocess/exec-stdin-echo ------------------------------------------ */
+
+/* What came back is what was written (more may end it with CRLF). */
+static int sp_echoed(const struct sp_run *r)
+{
+#ifdef _WIN32
+    return strcmp(r->out[0], "one two") == 0 || strcmp(r->out[0], "one two\r\n") == 0;
+#else
+    return r->len[0] == 7 && memcmp(r->out[0], "one two", 7) == 0;
+#endif
+}
 
 static void subprocess_exec_stdin_echo(lc_case_ctx *ctx, lc_loop *loop)
 {
     sp_evidence(ctx, loop);
     struct sp_run r = {.need_lost = 2};
-    const char *argv[] = {"cat", NULL};
-    lc_spawn_options so = {.file = "cat", .argv = argv};
+    const char *argv[] = {SP_CAT_ARGV, NULL};
+    lc_spawn_options so = {.file = argv[0], .argv = argv};
     so.stdio[0] = so.stdio[1] = LC_STDIO_PIPE;
     lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
     if (!p)
@@ -228,16 +205,14 @@ static void subprocess_exec_stdin_echo(lc_case_ctx *ctx, lc_loop *loop)
                      lc_errname(w2), lc_errname(c));
         return;
     }
-    int w = sp_wait(ctx, loop, &r, "cat");
+    int w = sp_wait(ctx, loop, &r, SP_CAT_WHAT);
     lc_process_close(p);
     if (w < 0)
         return;
-    LC_REQUIRE(ctx, r.len[0] == 7 && memcmp(r.out[0], "one two", 7) == 0,
-               "cat echoed \"%.*s\"", (int)r.len[0], r.out[0]);
-    LC_REQUIRE(ctx, r.rc == 0, "cat exited with %d after stdin closed", r.rc);
+    LC_REQUIRE(ctx, sp_echoed(&r), SP_CAT_NAME " echoed \"%.*s\"", (int)r.len[0], r.out[0]);
+    LC_REQUIRE(ctx, r.rc == 0, SP_CAT_NAME " exited with %d after stdin closed", r.rc);
     lc_case_pass(ctx, "two writes to stdin echoed on stdout; EOF on stdin ended the child");
 }
-#endif
 
 /* ---- subprocess/exit-status ---------------------------------------------- */
 
@@ -265,6 +240,10 @@ static void subprocess_exit_status(lc_case_ctx *ctx, lc_loop *loop)
     lc_case_pass(ctx, "exit 0, 7 and 255 reported as returncode 0, 7, 255");
 }
 
+/* ---- subprocess/kill-signal ---------------------------------------------- */
+
+/* Windows has no signals to end a child with: every way is
+ * TerminateProcess(..., 1), and other signal numbers are refused. */
 #ifdef _WIN32
 static int sp_send_term(lc_process *p) { return lc_process_send_signal(p, SIGTERM); }
 
@@ -308,34 +287,7 @@ static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
                       "ESRCH after exit");
 }
 
-static void subprocess_shell(lc_case_ctx *ctx, lc_loop *loop)
-{
-    sp_evidence(ctx, loop);
-    struct sp_run r = {.need_lost = 2};
-    char sysroot[260];
-    DWORD n = GetEnvironmentVariableA("SystemRoot", sysroot, sizeof sysroot);
-    char root_env[300];
-    snprintf(root_env, sizeof root_env, "SystemRoot=%s", n && n < sizeof sysroot ? sysroot : "C:\\windows");
-    const char *env[] = {"LC_CASE_VALUE=42", root_env, NULL};
-    /* No space before '&': cmd's echo prints everything up to it. */
-    lc_spawn_options so = {.shell = "echo %LC_CASE_VALUE%&cd&echo err>&2&exit 3", .env = env,
-                           .cwd = "C:\\"};
-    so.stdio[1] = so.stdio[2] = LC_STDIO_PIPE;
-    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
-    if (!p)
-        return;
-    int w = sp_wait(ctx, loop, &r, "cmd /c");
-    lc_process_close(p);
-    if (w < 0)
-        return;
-    LC_REQUIRE(ctx, strcmp(r.out[0], "42\r\nC:\\\r\n") == 0, "stdout was \"%s\"", r.out[0]);
-    LC_REQUIRE(ctx, strcmp(r.out[1], "err\r\n") == 0, "stderr was \"%s\"", r.out[1]);
-    LC_REQUIRE(ctx, r.rc == 3, "returncode %d, want 3", r.rc);
-    lc_case_pass(ctx, "%%ComSpec%% /c with env and cwd: stdout, stderr and exit 3 as written");
-}
 #else
-/* ---- subprocess/kill-signal ---------------------------------------------- */
-
 static int sp_send_hup(lc_process *p) { return lc_process_send_signal(p, SIGHUP); }
 
 static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
@@ -371,31 +323,55 @@ static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
     lc_case_pass(ctx, "kill -> -SIGKILL, terminate -> -SIGTERM, SIGHUP -> -SIGHUP; ESRCH after exit");
 }
 
+#endif
+
 /* ---- subprocess/shell ---------------------------------------------------- */
+
+/* /bin/sh -c, or on Windows %ComSpec% /c (no space before '&': cmd's echo
+ * prints everything up to it). */
+#ifdef _WIN32
+#define SP_SHELL_CMD "echo %LC_CASE_VALUE%&cd&echo err>&2&exit 3"
+#define SP_SHELL_CWD "C:\\"
+#define SP_SHELL_WHAT "cmd /c"
+#define SP_SHELL_OUT "42\r\nC:\\\r\n"
+#define SP_SHELL_ERR "err\r\n"
+#define SP_SHELL_NAME "%%ComSpec%% /c"
+#else
+#define SP_SHELL_CMD "echo \"$LC_CASE_VALUE\"; pwd; echo err >&2; exit 3"
+#define SP_SHELL_CWD "/"
+#define SP_SHELL_WHAT "sh -c"
+#define SP_SHELL_OUT "42\n/\n"
+#define SP_SHELL_ERR "err\n"
+#define SP_SHELL_NAME "/bin/sh -c"
+#endif
 
 static void subprocess_shell(lc_case_ctx *ctx, lc_loop *loop)
 {
     sp_evidence(ctx, loop);
     struct sp_run r = {.need_lost = 2};
+#ifdef _WIN32
+    char sysroot[260];
+    DWORD n = GetEnvironmentVariableA("SystemRoot", sysroot, sizeof sysroot);
+    char root_env[300];
+    snprintf(root_env, sizeof root_env, "SystemRoot=%s", n && n < sizeof sysroot ? sysroot : "C:\\windows");
+    const char *env[] = {"LC_CASE_VALUE=42", root_env, NULL};
+#else
     const char *env[] = {"LC_CASE_VALUE=42", "PATH=/usr/bin:/bin", NULL};
-    lc_spawn_options so = {.shell = "echo \"$LC_CASE_VALUE\"; pwd; echo err >&2; exit 3",
-                           .env = env, .cwd = "/"};
+#endif
+    lc_spawn_options so = {.shell = SP_SHELL_CMD, .env = env, .cwd = SP_SHELL_CWD};
     so.stdio[1] = so.stdio[2] = LC_STDIO_PIPE;
     lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
     if (!p)
         return;
-    int w = sp_wait(ctx, loop, &r, "sh -c");
+    int w = sp_wait(ctx, loop, &r, SP_SHELL_WHAT);
     lc_process_close(p);
     if (w < 0)
         return;
-    r.out[0][r.len[0]] = 0;
-    r.out[1][r.len[1]] = 0;
-    LC_REQUIRE(ctx, strcmp(r.out[0], "42\n/\n") == 0, "stdout was \"%s\"", r.out[0]);
-    LC_REQUIRE(ctx, strcmp(r.out[1], "err\n") == 0, "stderr was \"%s\"", r.out[1]);
+    LC_REQUIRE(ctx, strcmp(r.out[0], SP_SHELL_OUT) == 0, "stdout was \"%s\"", r.out[0]);
+    LC_REQUIRE(ctx, strcmp(r.out[1], SP_SHELL_ERR) == 0, "stderr was \"%s\"", r.out[1]);
     LC_REQUIRE(ctx, r.rc == 3, "returncode %d, want 3", r.rc);
-    lc_case_pass(ctx, "/bin/sh -c with env and cwd: stdout, stderr and exit 3 as written");
+    lc_case_pass(ctx, SP_SHELL_NAME " with env and cwd: stdout, stderr and exit 3 as written");
 }
-#endif
 
 /* ---- subprocess/exec-not-found ------------------------------------------- */
 

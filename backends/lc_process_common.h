@@ -15,6 +15,14 @@ int lc__spawn_check_options(const lc_spawn_options *o);
  * connection_lost, no user callback is running). */
 void lc__process_maybe_free(lc_process *p);
 
+/* p->returncode is known: process_exited, unless the user closed p, then
+ * p is freed if nothing else holds it. */
+void lc__process_exited(lc_process *p);
+
+/* The loop closes: the pipe transports let go of p, so their teardown
+ * never reaches it. */
+void lc__process_detach_pipes(lc_process *p);
+
 /* The protocol of a process's pipe transports: forwards to its callbacks. */
 extern const lc_protocol lc__process_pipe_protocol;
 

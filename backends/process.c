@@ -87,12 +87,7 @@ int lc__process_try_reap(lc_process *p)
         c->ops->remove(c, p);
         lc__process_unlink(p);
     }
-    if (!p->user_closed && p->cbs && p->cbs->process_exited) {
-        p->busy++;
-        p->cbs->process_exited(p, p->returncode, p->ud);
-        p->busy--;
-    }
-    lc__process_maybe_free(p);
+    lc__process_exited(p);
     return 1;
 }
 
@@ -131,12 +126,7 @@ void lc__process_loop_closed(lc_loop *loop, void *arg)
         p->has_closer = false;
         lc__remove_closer(loop, lc__process_loop_closed, p);
     }
-    for (int i = 0; i < 3; i++) {
-        if (p->pipes[i])
-            lc_transport_set_userdata(p->pipes[i], NULL);
-        p->pipes[i] = NULL;
-    }
-    p->npipes = 0;
+    lc__process_detach_pipes(p);
     struct lc__children *c = p->children;
     if (c && !p->reaped) {
         c->ops->remove(c, p);

@@ -66,6 +66,28 @@ const lc_protocol lc__process_pipe_protocol = {
     .connection_lost = pipe_lost,
 };
 
+/* ---- the end of a process ---- */
+
+void lc__process_exited(lc_process *p)
+{
+    if (!p->user_closed && p->cbs && p->cbs->process_exited) {
+        p->busy++;
+        p->cbs->process_exited(p, p->returncode, p->ud);
+        p->busy--;
+    }
+    lc__process_maybe_free(p);
+}
+
+void lc__process_detach_pipes(lc_process *p)
+{
+    for (int i = 0; i < 3; i++) {
+        if (p->pipes[i])
+            lc_transport_set_userdata(p->pipes[i], NULL);
+        p->pipes[i] = NULL;
+    }
+    p->npipes = 0;
+}
+
 /* ---- public calls that read the record ---- */
 
 int lc_process_pid(const lc_process *p) { return p ? (int)p->pid : -1; }

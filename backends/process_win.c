@@ -94,12 +94,7 @@ static void on_exit_loop(lc_loop *loop, void *arg)
     if (p->reaped)
         return;
     record_exit(p);
-    if (!p->user_closed && p->cbs && p->cbs->process_exited) {
-        p->busy++;
-        p->cbs->process_exited(p, p->returncode, p->ud);
-        p->busy--;
-    }
-    lc__process_maybe_free(p);
+    lc__process_exited(p);
 }
 
 static void CALLBACK on_exit_thread(PVOID arg, BOOLEAN timed_out)
@@ -118,12 +113,7 @@ static void loop_closed(lc_loop *loop, void *arg)
     lc_process *p = arg;
     p->has_closer = false;
     unwatch(p);
-    for (int i = 0; i < 3; i++) {
-        if (p->pipes[i])
-            lc_transport_set_userdata(p->pipes[i], NULL);
-        p->pipes[i] = NULL;
-    }
-    p->npipes = 0;
+    lc__process_detach_pipes(p);
     p->detached = true;
     if (p->user_closed && !p->reaped)
         reap_now(p); /* terminated by lc_process_close */

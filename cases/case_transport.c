@@ -223,6 +223,24 @@ void lc__srv_free(lc__srv *s)
         lc__rec_free(&s->conns[i]);
 }
 
+int lc__case_write_until_paused(lc_case_ctx *ctx, lc_transport *t, const lc__rec *r,
+                                unsigned char *out, size_t chunk, size_t cap, size_t *sent)
+{
+    int rc = 0;
+    while (out && !r->paused && *sent < cap && !lc_transport_is_closing(t)) {
+        lc__pattern_fill(out, chunk, *sent);
+        if ((rc = lc_transport_write(t, out, chunk)) < 0)
+            break;
+        *sent += chunk;
+    }
+    if (!out || rc < 0 || !r->paused) {
+        lc_case_fail(ctx, "no pause_writing after %zu bytes (write: %s)", *sent, lc_errname(rc));
+        return -1;
+    }
+    lc_case_measure_value(ctx, "buffer_at_pause", (double)r->size_at_pause, "byte");
+    return 0;
+}
+
 void lc__case_backpressure_verdict(lc_case_ctx *ctx, const lc__rec *r, int in_time, size_t sent,
                                    const unsigned char *in, size_t got, size_t high, size_t low)
 {

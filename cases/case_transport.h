@@ -63,6 +63,13 @@ void lc__pattern_fill(unsigned char *p, size_t n, size_t offset);
 /* Index of the first byte that differs from the pattern, or n. */
 size_t lc__pattern_check(const unsigned char *p, size_t n);
 
+/* Write pattern bytes to t, chunk at a time from out, until pause_writing
+ * (r->paused), cap bytes or a failed write; *sent counts them.  0 once
+ * paused (buffer_at_pause recorded), else -1 with the case failed (also
+ * when out is NULL: a buffer could not be allocated). */
+int lc__case_write_until_paused(lc_case_ctx *ctx, lc_transport *t, const lc__rec *r,
+                                unsigned char *out, size_t chunk, size_t cap, size_t *sent);
+
 /* The verdict of a write-pipe backpressure case: sent pattern bytes were
  * written until pause_writing, got of them read back into in (in_time: the
  * reading ended before its deadline); records bytes_sent/bytes_received,

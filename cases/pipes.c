@@ -226,17 +226,8 @@ static void pipes_backpressure(lc_case_ctx *ctx, lc_loop *loop)
     unsigned char *out = malloc(chunk), *in = malloc(cap + 1);
     size_t high = 0, low = 0;
     lc_transport_get_write_buffer_limits(t, &high, &low);
-    while (out && in && !r.paused && sent < cap && !lc_transport_is_closing(t)) {
-        lc__pattern_fill(out, chunk, sent);
-        if ((rc = lc_transport_write(t, out, chunk)) < 0)
-            break;
-        sent += chunk;
-    }
-    if (!out || !in || rc < 0 || !r.paused) {
-        lc_case_fail(ctx, "no pause_writing after %zu bytes (write: %s)", sent, lc_errname(rc));
+    if (lc__case_write_until_paused(ctx, t, &r, in ? out : NULL, chunk, cap, &sent) < 0)
         goto out;
-    }
-    lc_case_measure_value(ctx, "buffer_at_pause", (double)r.size_at_pause, "byte");
     struct sink s = {in, 0, sent, 0, 0};
     if ((rc = lc_add_reader(loop, p[0], sink_read, &s)) < 0) {
         lc__case_report_add_failure(ctx, loop, rc, "add_reader on the pipe's read end");

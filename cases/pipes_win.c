@@ -228,19 +228,9 @@ static void pipes_backpressure(lc_case_ctx *ctx, lc_loop *loop)
     size_t chunk = 16384, sent = 0, cap = 8u << 20;
     unsigned char *out = malloc(chunk), *in = malloc(cap + 1);
     size_t high = 0, low = 0;
-    int rc = 0;
     lc_transport_get_write_buffer_limits(t, &high, &low);
-    while (out && in && !r.paused && sent < cap && !lc_transport_is_closing(t)) {
-        lc__pattern_fill(out, chunk, sent);
-        if ((rc = lc_transport_write(t, out, chunk)) < 0)
-            break;
-        sent += chunk;
-    }
-    if (!out || !in || rc < 0 || !r.paused) {
-        lc_case_fail(ctx, "no pause_writing after %zu bytes (write: %s)", sent, lc_errname(rc));
+    if (lc__case_write_until_paused(ctx, t, &r, in ? out : NULL, chunk, cap, &sent) < 0)
         goto out;
-    }
-    lc_case_measure_value(ctx, "buffer_at_pause", (double)r.size_at_pause, "byte");
     size_t got = drain(loop, p[0], in, sent, 5000);
     /* drain reads until it has all or its deadline passed: got says which. */
     lc__case_backpressure_verdict(ctx, &r, 1, sent, in, got, high, low);

@@ -15,6 +15,10 @@ int lc__spawn_check_options(const lc_spawn_options *o);
  * connection_lost, no user callback is running). */
 void lc__process_maybe_free(lc_process *p);
 
+/* The platform's, for lc_process_close: end a child still running (SIGKILL,
+ * or TerminateProcess) and, if the loop is gone, wait for it. */
+void lc__process_end_child(lc_process *p);
+
 /* p->returncode is known: process_exited, unless the user closed p, then
  * p is freed if nothing else holds it. */
 void lc__process_exited(lc_process *p);

@@ -208,18 +208,11 @@ int lc_process_send_signal(lc_process *p, int signo)
     return kill(p->pid, signo) < 0 ? -errno : 0;
 }
 
-void lc_process_close(lc_process *p)
+void lc__process_end_child(lc_process *p)
 {
-    if (p == NULL || p->user_closed)
-        return;
-    p->user_closed = true;
-    for (int i = 0; i < 3; i++)
-        if (p->pipes[i])
-            lc_transport_close(p->pipes[i]);
     if (!p->reaped && !p->foreign) {
         kill(p->pid, SIGKILL);
         if (p->children == NULL)
             lc__process_reap_now(p); /* the loop is gone: nobody else will */
     }
-    lc__process_maybe_free(p);
 }

@@ -1,8 +1,8 @@
 /* What the POSIX and Windows subprocesses share: the checks on the spawn
  * options, the protocol of the pipe transports (forwarding to the process
- * callbacks) and the calls that only read the record.  Each platform's
- * record (lc_process.h, lc_process_win.h) has the fields used here; the
- * signals behind terminate and kill are the platform's send_signal. */
+ * callbacks), the calls that only read the record, and close.  Each
+ * platform's record (lc_process.h, lc_process_win.h) has the fields used
+ * here; ending the child (send_signal, end_child) is the platform's. */
 #ifdef _WIN32
 #include "lc_process_win.h"
 #else
@@ -88,7 +88,7 @@ void lc__process_detach_pipes(lc_process *p)
     p->npipes = 0;
 }
 
-/* ---- public calls that read the record ---- */
+/* ---- public calls on a process ---- */
 
 int lc_process_pid(const lc_process *p) { return p ? (int)p->pid : -1; }
 
@@ -108,3 +108,15 @@ int lc_process_returncode(const lc_process *p, int *returncode)
 
 int lc_process_terminate(lc_process *p) { return lc_process_send_signal(p, SIGTERM); }
 int lc_process_kill(lc_process *p) { return lc_process_send_signal(p, SIGKILL); }
+
+void lc_process_close(lc_process *p)
+{
+    if (p == NULL || p->user_closed)
+        return;
+    p->user_closed = true;
+    for (int i = 0; i < 3; i++)
+        if (p->pipes[i])
+            lc_transport_close(p->pipes[i]);
+    lc__process_end_child(p);
+    lc__process_maybe_free(p);
+}

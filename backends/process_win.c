@@ -358,20 +358,13 @@ int lc_process_send_signal(lc_process *p, int signo)
     return 0;
 }
 
-void lc_process_close(lc_process *p)
+void lc__process_end_child(lc_process *p)
 {
-    if (p == NULL || p->user_closed)
-        return;
-    p->user_closed = true;
-    for (int i = 0; i < 3; i++)
-        if (p->pipes[i])
-            lc_transport_close(p->pipes[i]);
     if (!p->reaped) {
         TerminateProcess(p->proc, 1);
         if (p->detached)
             reap_now(p); /* the loop is gone: nobody else will */
     }
-    lc__process_maybe_free(p);
 }
 
 const char *lc_loop_child_watcher_name(const lc_loop *loop)

@@ -223,6 +223,23 @@ void lc__srv_free(lc__srv *s)
         lc__rec_free(&s->conns[i]);
 }
 
+int lc__case_write_no_reader(lc_case_ctx *ctx, lc_loop *loop, lc_transport *t, const lc__rec *b,
+                             int reader_fd)
+{
+    close(reader_fd);
+    int wrc = lc_transport_write(t, "x", 1);
+    int in_time = lc__case_wait(loop, LC__MS(2000));
+    lc_case_evidence(ctx, "write_result", lc_errname(wrc));
+    lc_case_evidence(ctx, "connection_lost", in_time ? lc_errname(b->lost_err) : "none");
+    if (!in_time || b->lost != 1)
+        lc_case_fail(ctx, "no connection_lost after writing to a pipe without readers");
+    else if (b->lost_err != -EPIPE)
+        lc_case_fail(ctx, "connection_lost(%s), expected EPIPE", lc_errname(b->lost_err));
+    else
+        return 1;
+    return 0;
+}
+
 int lc__case_write_until_paused(lc_case_ctx *ctx, lc_transport *t, const lc__rec *r,
                                 unsigned char *out, size_t chunk, size_t cap, size_t *sent)
 {

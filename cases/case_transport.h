@@ -63,6 +63,12 @@ void lc__pattern_fill(unsigned char *p, size_t n, size_t offset);
 /* Index of the first byte that differs from the pattern, or n. */
 size_t lc__pattern_check(const unsigned char *p, size_t n);
 
+/* A write pipe whose reader goes away: closes reader_fd, writes a byte
+ * to t and waits (2 s) for connection_lost, which b (stop_on_lost) records.
+ * 1 if it came with EPIPE; else 0 with the case failed. */
+int lc__case_write_no_reader(lc_case_ctx *ctx, lc_loop *loop, lc_transport *t, const lc__rec *b,
+                             int reader_fd);
+
 /* Write pattern bytes to t, chunk at a time from out, until pause_writing
  * (r->paused), cap bytes or a failed write; *sent counts them.  0 once
  * paused (buffer_at_pause recorded), else -1 with the case failed (also

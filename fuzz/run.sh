@@ -8,6 +8,8 @@
 # $LC_FUZZ_BUILD_DIR (default: build-fuzz in the source tree); new inputs
 # and crash artifacts to $LC_FUZZ_WORK_DIR (default: <build dir>/fuzz-work),
 # never into the seed corpora.  LC_FUZZ_JOBS=N runs N targets at once.
+# LC_FUZZ_SEED=N fixes libFuzzer's random seed (CI: a run that can be
+# repeated exactly); unset, every run explores from a new seed.
 # Exits 1 if any target crashed, leaked, timed out or ran out of memory; the
 # reproducer's path is printed.
 set -eu
@@ -45,7 +47,8 @@ run_one() {
     mkdir -p "$work/corpus/$t" "$work/artifacts/$t"
     log=$work/$t.log
     start=$(date +%s)
-    if "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    if "$build/fuzz/fuzz_$t" ${LC_FUZZ_SEED:+-seed="$LC_FUZZ_SEED"} \
+        -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
         -close_fd_mask=3 -print_final_stats=1 -artifact_prefix="$work/artifacts/$t/" \
         "$work/corpus/$t" "$here/corpus/$t" >"$log" 2>&1; then
         rc=0

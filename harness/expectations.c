@@ -1,5 +1,6 @@
 /* Loading, validating and matching cases/expectations.json. */
 #include "expectations.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -23,11 +24,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-    /* Keys and values come from the file: keep the error one line and
-     * free of terminal escapes. */
-    for (char *p = err; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    /* Keys and values come from the file. */
+    lc_text_one_line(err);
     return -1;
 }
 

@@ -1,5 +1,6 @@
 /* The run journal: JSON lines, one fsync'd record per completed result. */
 #include "journal.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -285,10 +286,8 @@ static json_t *bad(char *err, size_t errlen, json_t *doc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-    /* Field names come from the file: keep the error on one line. */
-    for (char *p = err; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    /* Field names come from the file. */
+    lc_text_one_line(err);
     json_decref(doc);
     return NULL;
 }

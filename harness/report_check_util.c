@@ -1,5 +1,6 @@
 /* Building blocks of the strict document checks. */
 #include "report_check_util.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,12 +41,8 @@ int lc__bad(struct lc__chk *c, const char *path, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(c->err, c->errlen, "%s%s%s", path, path[0] ? ": " : "", msg);
-    /* Paths and values come from the document: a newline or an escape
-     * sequence in a key or a string must not split the one-line error or
-     * reach the terminal. */
-    for (char *p = c->err; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    /* Paths and values come from the document. */
+    lc_text_one_line(c->err);
     return -1;
 }
 

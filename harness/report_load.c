@@ -1,5 +1,6 @@
 /* Loading a report or matrix: fetch, parse, check. */
 #include "report_load.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ json_t *lc_doc_parse(const char *name, const char *data, size_t len, lc_doc_kind
         if (!doc) {
             snprintf(err, errlen, "%s: line %d column %d: %s", name, jerr.line, jerr.column,
                      jerr.text);
+            /* jansson quotes the input near the fault, newlines and all. */
+            lc_text_one_line(err);
             return NULL;
         }
     }

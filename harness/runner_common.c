@@ -2,6 +2,7 @@
  * the fork runner (runner.c) and the Windows runner (runner_win.c) both
  * read the child's record and time items with these. */
 #include "runner.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ int lc_runner_parse_record(const char *buf, size_t len, lc_result *r, char *err,
     json_t *rec = json_loadb(buf, len, 0, &je);
     if (!rec) {
         snprintf(err, errlen, "malformed result record: %s", je.text);
+        lc_text_one_line(err);
         return -1;
     }
     const char *status = NULL;
@@ -61,6 +63,7 @@ int lc_runner_parse_record(const char *buf, size_t len, lc_result *r, char *err,
                        "message", &msg, "evidence", &ev, "refs", &refs, "measurements",
                        &meas, "case_us", &case_us) < 0) {
         snprintf(err, errlen, "malformed result record: %s", je.text);
+        lc_text_one_line(err);
         json_decref(rec);
         return -1;
     }

@@ -129,6 +129,20 @@ START_TEST(test_newline_in_a_case_id)
 }
 END_TEST
 
+/* The second finding: jansson's syntax errors quote the input near the
+ * fault, and an invalid escape followed by a newline put the newline into
+ * the error. */
+START_TEST(test_newline_in_a_json_syntax_error)
+{
+    static const char doc[] = "{\"format\": \"x\\\n\"}";
+    char err[768] = "";
+    json_t *d = lc_doc_parse("m.json", doc, sizeof doc - 1, LC_DOC_ANY, NULL, err, sizeof err);
+    ck_assert_ptr_null(d);
+    ck_assert_msg(strstr(err, "m.json: line 2 column 0: invalid escape") != NULL, "error: %s", err);
+    assert_one_line("m.json", err);
+}
+END_TEST
+
 /* The same rule for the expectations file: a key is echoed in errors. */
 START_TEST(test_escape_in_an_expectations_key)
 {
@@ -183,6 +197,7 @@ int main(void)
     TCase *tc = tcase_create("inputs");
     tcase_add_test(tc, test_saved_inputs);
     tcase_add_test(tc, test_newline_in_a_case_id);
+    tcase_add_test(tc, test_newline_in_a_json_syntax_error);
     tcase_add_test(tc, test_escape_in_an_expectations_key);
     tcase_add_test(tc, test_journal_torn_and_broken);
     suite_add_tcase(s, tc);

@@ -170,6 +170,8 @@ int lc_loop_close(lc_loop *loop)
     free(loop->events);
     loop->events = NULL;
     loop->nevents = loop->events_cap = 0;
+    free(loop->rbuf);
+    loop->rbuf = NULL;
     return 0;
 }
 

@@ -166,6 +166,13 @@ struct lc_loop {
     struct lc__event *events;
     size_t nevents, events_cap;
 
+    /* stream.c: the buffer readiness-mode stream and read-pipe transports
+     * read into (LC__READ_CHUNK bytes, allocated with the first of them).
+     * One per loop: a read happens only in an I/O callback of the loop's own
+     * iteration, and iterations do not nest; a per-transport buffer would
+     * cost a first-touch page fault for every connection's first read. */
+    unsigned char *rbuf;
+
     lc_refusal refusal;
     struct lc__closer *closers;
 

@@ -72,7 +72,10 @@ struct lc_transport {
     void *ud;
     int lost_err;
 
-    unsigned char *rbuf; /* LC__READ_CHUNK bytes, reused for every read */
+    /* LC__READ_CHUNK bytes, reused for every read: datagram transports
+     * and those whose reads the backend performs (completion mode, iocp);
+     * NULL for the others, which read into the loop's rbuf. */
+    unsigned char *rbuf;
 
     struct lc__wchunk *whead, *wtail;
     size_t wsize, high, low;

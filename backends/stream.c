@@ -44,7 +44,6 @@ void lc__stream_eof(lc_transport *t)
 
 void lc__stream_on_readable(lc_loop *loop, int fd, void *arg)
 {
-    (void)loop;
     lc_transport *t = arg;
     if (t->kind == LC_TRANSPORT_WRITE_PIPE) {
         /* The write side of a pipe, FIFO or socket became readable: the
@@ -53,17 +52,20 @@ void lc__stream_on_readable(lc_loop *loop, int fd, void *arg)
         lc__transport_fatal(t, t->wsize ? -EPIPE : 0);
         return;
     }
+    /* The loop's buffer (lc__transport_new allocated it), unless the
+     * transport has its own. */
+    unsigned char *buf = t->rbuf ? t->rbuf : loop->rbuf;
 #ifdef _WIN32
     /* winselect: stream transports are sockets only (pipes need iocp). */
-    ssize_t n = recv((SOCKET)(uintptr_t)(unsigned)fd, (char *)t->rbuf, LC__READ_CHUNK, 0);
+    ssize_t n = recv((SOCKET)(uintptr_t)(unsigned)fd, (char *)buf, LC__READ_CHUNK, 0);
     if (n < 0)
         errno = lc__sock_errno();
 #else
-    ssize_t n = read(fd, t->rbuf, LC__READ_CHUNK);
+    ssize_t n = read(fd, buf, LC__READ_CHUNK);
 #endif
     if (n > 0) {
         if (t->proto && t->proto->data_received)
-            t->proto->data_received(t, t->rbuf, (size_t)n);
+            t->proto->data_received(t, buf, (size_t)n);
         return;
     }
     if (n == 0) {

@@ -109,12 +109,20 @@ int lc__transport_new(lc_loop *loop, int kind, int fd, lc_transport **out)
     t->fd = fd;
     t->high = LC_WRITE_BUFFER_HIGH_DEFAULT;
     t->low = t->high / 4;
-    if (kind != LC_TRANSPORT_WRITE_PIPE) {
+    /* A kernel-performed receive (completion mode, iocp) needs a buffer
+     * of its own while in flight, and datagrams keep theirs; a readiness
+     * read happens inside the read callback, so those share the loop's. */
+    if (kind == LC_TRANSPORT_DATAGRAM || loop->ops->watch == NULL ||
+        (kind == LC_TRANSPORT_STREAM && (loop->opts.flags & LC_LOOP_COMPLETION))) {
         t->rbuf = malloc(LC__READ_CHUNK);
         if (t->rbuf == NULL) {
             free(t);
             return LC_ENOMEM;
         }
+    } else if (kind != LC_TRANSPORT_WRITE_PIPE && loop->rbuf == NULL &&
+               (loop->rbuf = malloc(LC__READ_CHUNK)) == NULL) {
+        free(t);
+        return LC_ENOMEM;
     }
     if ((rc = lc__add_closer(loop, closer, t)) < 0) {
         free(t->rbuf);

@@ -31,6 +31,12 @@ struct lc__uring {
     struct lc__ur_link submit;  /* states with an op waiting for an SQE */
     struct lc__ur_link done;    /* states with a completion to deliver */
     bool no_poll_first;         /* the kernel refused IORING_RECVSEND_POLL_FIRST */
+    /* Provided buffers the receives pick from (io_uring_register_buf_ring(3),
+     * Linux 5.19): br_state 0 not set up yet, 1 registered, -1 unavailable
+     * (the receives then read into each transport's own buffer). */
+    int br_state;
+    struct io_uring_buf_ring *br;
+    unsigned char *bufs;
 };
 
 /* user_data of the completion-mode ops: this bit, the state's address and

@@ -16,6 +16,20 @@
  * IORING_RECVSEND_POLL_FIRST (Linux 5.19): the socket is most likely empty,
  * so the kernel arms the poll without trying the read first.
  *
+ * The receives pick their buffer from a ring of provided buffers shared by
+ * every transport of the loop (IOSQE_BUFFER_SELECT with a ring registered
+ * by io_uring_register_buf_ring(3), Linux 5.19): a buffer is taken only
+ * when data arrives and given back once data_received returned, so a few
+ * buffers, warm in the cache, serve a thousand connections where each
+ * transport's own buffer would be touched for the first time.  The CQE
+ * names the buffer (IORING_CQE_F_BUFFER, the id above
+ * IORING_CQE_BUFFER_SHIFT: io_uring_enter(2)); a recv that finds the ring
+ * empty fails with ENOBUFS and is submitted again with the next poll, when
+ * complete() has given the buffers back.  A kernel that refuses the
+ * registration (EINVAL before 5.19), a forked child (its new ring has no
+ * buffers) and LOOPCOMPAT_IO_URING_NO_BUF_RING=1 read into each
+ * transport's own buffer.
+ *
  * Completions are recorded when reaped and delivered by complete(), which
  * the core calls after the ready queue and the readiness callbacks of the
  * iteration — where a readiness backend's read would have run.
@@ -44,6 +58,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* Provided buffers: a power of two (io_uring_register_buf_ring(3)), enough
+ * for every receive completing in one iteration of a busy loop; each holds
+ * a whole read (LC__READ_CHUNK), as the transport's own buffer does. */
+#define BR_ENTRIES 128u
+#define BR_GROUP 0
 
 enum {
     OP_IDLE = 0,
@@ -62,6 +83,7 @@ struct ur_stream {
     bool poll_first; /* the last read left the buffer part empty */
     bool rpf;        /* the recv in flight was sent with POLL_FIRST */
     int rres, sres;
+    int rbid;        /* provided buffer holding the recv result, -1: t->rbuf */
     struct msghdr msg;
     struct iovec iov[LC__WRITEV_MAX];
 };
@@ -102,6 +124,67 @@ void lc__ur_streams_init(struct lc__uring *u)
     list_init(&u->done);
 }
 
+static unsigned char *br_buf(struct lc__uring *u, int bid)
+{
+    return u->bufs + (size_t)bid * LC__READ_CHUNK;
+}
+
+/* Give buffer bid back to the kernel (-1: none).  A ring no longer
+ * registered (a forked child) takes nothing back. */
+static void br_put(struct lc__uring *u, int bid)
+{
+    if (bid < 0 || u->br_state != 1)
+        return;
+    io_uring_buf_ring_add(u->br, br_buf(u, bid), LC__READ_CHUNK, (unsigned short)bid,
+                          io_uring_buf_ring_mask(BR_ENTRIES), 0);
+    io_uring_buf_ring_advance(u->br, 1);
+}
+
+static void br_unmap(struct lc__uring *u)
+{
+    if (u->br)
+        munmap(u->br, BR_ENTRIES * sizeof(struct io_uring_buf));
+    if (u->bufs)
+        munmap(u->bufs, (size_t)BR_ENTRIES * LC__READ_CHUNK);
+    u->br = NULL;
+    u->bufs = NULL;
+}
+
+/* Register the provided buffers with the first stream transport, so a loop
+ * without any pays nothing.  The ring's memory is page-aligned, as the
+ * kernel requires (io_uring_register_buf_ring(3)); the buffers' pages are
+ * only touched when data lands in them. */
+static void br_setup(struct lc__uring *u)
+{
+    const char *env = getenv("LOOPCOMPAT_IO_URING_NO_BUF_RING");
+    u->br_state = -1;
+    if (env && strcmp(env, "1") == 0)
+        return;
+    void *ring = mmap(NULL, BR_ENTRIES * sizeof(struct io_uring_buf), PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *bufs = mmap(NULL, (size_t)BR_ENTRIES * LC__READ_CHUNK, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    u->br = ring == MAP_FAILED ? NULL : ring;
+    u->bufs = bufs == MAP_FAILED ? NULL : bufs;
+    if (u->br == NULL || u->bufs == NULL) {
+        br_unmap(u);
+        return;
+    }
+    struct io_uring_buf_reg reg;
+    memset(&reg, 0, sizeof reg);
+    reg.ring_addr = (uint64_t)(uintptr_t)u->br;
+    reg.ring_entries = BR_ENTRIES;
+    reg.bgid = BR_GROUP;
+    io_uring_buf_ring_init(u->br);
+    if (io_uring_register_buf_ring(&u->ring, &reg, 0) < 0) {
+        br_unmap(u);
+        return;
+    }
+    u->br_state = 1;
+    for (int i = 0; i < (int)BR_ENTRIES; i++)
+        br_put(u, i);
+}
+
 int lc__ur_stream_start(lc_loop *loop, lc_transport *t)
 {
     struct lc__uring *u = loop->backend;
@@ -109,6 +192,9 @@ int lc__ur_stream_start(lc_loop *loop, lc_transport *t)
     if (s == NULL)
         return LC_ENOMEM;
     s->t = t;
+    s->rbid = -1;
+    if (u->br_state == 0)
+        br_setup(u);
     link_push(&u->streams, &s->all);
     t->cs = s;
     return 0;
@@ -151,7 +237,13 @@ static int prep_recv(struct lc__uring *u, struct ur_stream *s)
     if (sqe == NULL)
         return err;
     lc_transport *t = s->t;
-    io_uring_prep_recv(sqe, t->fd, t->rbuf, LC__READ_CHUNK, 0);
+    if (u->br_state == 1) {
+        io_uring_prep_recv(sqe, t->fd, NULL, LC__READ_CHUNK, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = BR_GROUP;
+    } else {
+        io_uring_prep_recv(sqe, t->fd, t->rbuf, LC__READ_CHUNK, 0);
+    }
     s->rpf = s->poll_first && !u->no_poll_first;
     if (s->rpf)
         sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
@@ -209,7 +301,11 @@ void lc__ur_stream_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
     struct ur_stream *s = (struct ur_stream *)(uintptr_t)(ud & ~(uint64_t)3u);
     if (s == NULL || kind == KIND_CANCEL)
         return; /* an ASYNC_CANCEL's own completion */
+    int bid = (kind == KIND_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
+                  ? (int)(cqe->flags >> IORING_CQE_BUFFER_SHIFT)
+                  : -1;
     if (s->t == NULL) { /* given up by stream_cancel: nothing to deliver to */
+        br_put(u, bid);
         if (kind == KIND_RECV)
             s->rst = OP_IDLE;
         else
@@ -222,11 +318,13 @@ void lc__ur_stream_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
     }
     if (kind == KIND_RECV && s->rst == OP_FLIGHT) {
         s->rres = cqe->res;
+        s->rbid = bid;
         s->rst = OP_DONE;
     } else if (kind == KIND_SEND && s->sst == OP_FLIGHT) {
         s->sres = cqe->res;
         s->sst = OP_DONE;
     } else {
+        br_put(u, bid);
         return;
     }
     link_push(&u->done, &s->done);
@@ -251,21 +349,36 @@ static void deliver_recv(struct lc__uring *u, struct ur_stream *s)
 {
     lc_transport *t = s->t;
     int res = s->rres;
+    int bid = s->rbid;
+    s->rbid = -1;
     s->rst = OP_IDLE;
-    if (t->flags & (LC__T_CLOSING | LC__T_LOST_QUEUED))
+    if (t->flags & (LC__T_CLOSING | LC__T_LOST_QUEUED)) {
+        br_put(u, bid);
         return; /* close() stopped reading: what came is dropped */
+    }
     if (t->flags & LC__T_READ_PAUSED) {
-        s->rst = OP_KEPT; /* until resume_reading */
+        /* Kept until resume_reading, in the transport's own buffer: the
+         * provided one goes back to the kernel now. */
+        if (bid >= 0 && res > 0)
+            memcpy(t->rbuf, br_buf(u, bid), (size_t)res);
+        br_put(u, bid);
+        s->rst = OP_KEPT;
         return;
     }
-    if (!(t->flags & LC__T_READING))
+    if (!(t->flags & LC__T_READING)) {
+        br_put(u, bid);
         return;
+    }
     if (res > 0) {
         s->poll_first = res < LC__READ_CHUNK;
         if (t->proto && t->proto->data_received)
-            t->proto->data_received(t, t->rbuf, (size_t)res);
+            t->proto->data_received(t, bid >= 0 ? br_buf(u, bid) : t->rbuf, (size_t)res);
+        br_put(u, bid);
         want_recv_again(u, s);
-    } else if (res == 0) {
+        return;
+    }
+    br_put(u, bid);
+    if (res == 0) {
         lc__stream_eof(t);
     } else if (res == -EINVAL && s->rpf && !u->no_poll_first) {
         u->no_poll_first = true; /* before Linux 5.19 */
@@ -370,6 +483,8 @@ void lc__ur_stream_cancel(lc_loop *loop, lc_transport *t, int release)
     link_del(&s->done);
     if (s->rst == OP_DONE || s->rst == OP_KEPT)
         s->rst = OP_IDLE;
+    br_put(u, s->rbid);
+    s->rbid = -1;
     if (s->sst == OP_DONE)
         s->sst = OP_IDLE;
     if (release || !ok) {
@@ -385,6 +500,11 @@ void lc__ur_stream_cancel(lc_loop *loop, lc_transport *t, int release)
 
 void lc__ur_streams_after_fork(struct lc__uring *u)
 {
+    /* The new ring has no provided buffers: the receives read into the
+     * transports' own buffers from now on.  The pool stays mapped for the
+     * results still held in it, and is unmapped with the loop. */
+    if (u->br_state == 1)
+        u->br_state = -1;
     /* What was in flight belongs to the parent's ring: submit it anew. */
     for (struct lc__ur_link *l = u->streams.next; l != &u->streams; l = l->next) {
         struct ur_stream *s = FROM_LINK(l, all);
@@ -409,6 +529,7 @@ void lc__ur_streams_destroy(struct lc__uring *u)
             s->t->cs = NULL;
         free(s);
     }
+    br_unmap(u);
 }
 
 #endif /* LC_HAVE_LIBURING */

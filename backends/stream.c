@@ -127,7 +127,11 @@ ssize_t lc__write_nosigpipe(lc_transport *t, const struct iovec *iov, int iovcnt
 {
     ssize_t n;
     do {
-        if (t->flags & LC__T_IS_SOCKET) {
+        if ((t->flags & LC__T_IS_SOCKET) && iovcnt == 1) {
+            /* One buffer: send(2), which takes MSG_NOSIGNAL like sendmsg
+             * without a msghdr to build and the kernel to copy in. */
+            n = send(t->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+        } else if (t->flags & LC__T_IS_SOCKET) {
             struct msghdr mh;
             memset(&mh, 0, sizeof mh);
             mh.msg_iov = (struct iovec *)iov;

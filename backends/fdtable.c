@@ -187,8 +187,12 @@ int lc__set_nonblock(int fd, int on)
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0)
         return -errno;
-    fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
-    return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+    int nfl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+    /* Already so (a socket made with SOCK_NONBLOCK, socket(2)): the
+     * F_SETFL would change nothing. */
+    if (nfl == fl)
+        return 0;
+    return fcntl(fd, F_SETFL, nfl) < 0 ? -errno : 0;
 }
 
 int lc__set_cloexec(int fd, int on)

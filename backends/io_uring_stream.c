@@ -55,6 +55,7 @@
 #include "io_uring_internal.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,11 @@
  * a whole read (LC__READ_CHUNK), as the transport's own buffer does. */
 #define BR_ENTRIES 128u
 #define BR_GROUP 0
+#define BR_BYTES ((size_t)BR_ENTRIES * LC__READ_CHUNK)
+
+/* The buffers of a freed loop, kept for the next one: their pages are
+ * already faulted in, as a freed transport buffer is for the next malloc. */
+static _Atomic(void *) br_spare;
 
 enum {
     OP_IDLE = 0,
@@ -144,8 +150,9 @@ static void br_unmap(struct lc__uring *u)
 {
     if (u->br)
         munmap(u->br, BR_ENTRIES * sizeof(struct io_uring_buf));
-    if (u->bufs)
-        munmap(u->bufs, (size_t)BR_ENTRIES * LC__READ_CHUNK);
+    void *none = NULL;
+    if (u->bufs && !atomic_compare_exchange_strong(&br_spare, &none, (void *)u->bufs))
+        munmap(u->bufs, BR_BYTES);
     u->br = NULL;
     u->bufs = NULL;
 }
@@ -162,8 +169,10 @@ static void br_setup(struct lc__uring *u)
         return;
     void *ring = mmap(NULL, BR_ENTRIES * sizeof(struct io_uring_buf), PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    void *bufs = mmap(NULL, (size_t)BR_ENTRIES * LC__READ_CHUNK, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *bufs = atomic_exchange(&br_spare, NULL);
+    if (bufs == NULL)
+        bufs = mmap(NULL, BR_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                    -1, 0);
     u->br = ring == MAP_FAILED ? NULL : ring;
     u->bufs = bufs == MAP_FAILED ? NULL : bufs;
     if (u->br == NULL || u->bufs == NULL) {
@@ -195,6 +204,12 @@ int lc__ur_stream_start(lc_loop *loop, lc_transport *t)
     s->rbid = -1;
     if (u->br_state == 0)
         br_setup(u);
+    if (u->br_state == 1) {
+        /* The receives land in the shared buffers: the transport's own is
+         * only needed for data held while reading is paused. */
+        free(t->rbuf);
+        t->rbuf = NULL;
+    }
     link_push(&u->streams, &s->all);
     t->cs = s;
     return 0;
@@ -232,11 +247,18 @@ void lc__ur_stream_send(lc_loop *loop, lc_transport *t)
 
 static int prep_recv(struct lc__uring *u, struct ur_stream *s)
 {
+    lc_transport *t = s->t;
+    if (u->br_state != 1 && t->rbuf == NULL && (t->rbuf = malloc(LC__READ_CHUNK)) == NULL) {
+        /* Without a buffer the recv fails as the kernel's would. */
+        s->rres = LC_ENOMEM;
+        s->rst = OP_DONE;
+        link_push(&u->done, &s->done);
+        return 0;
+    }
     int err = 0;
     struct io_uring_sqe *sqe = lc__ur_get_sqe(u, &err);
     if (sqe == NULL)
         return err;
-    lc_transport *t = s->t;
     if (u->br_state == 1) {
         io_uring_prep_recv(sqe, t->fd, NULL, LC__READ_CHUNK, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT;
@@ -357,11 +379,14 @@ static void deliver_recv(struct lc__uring *u, struct ur_stream *s)
         return; /* close() stopped reading: what came is dropped */
     }
     if (t->flags & LC__T_READ_PAUSED) {
-        /* Kept until resume_reading, in the transport's own buffer: the
-         * provided one goes back to the kernel now. */
-        if (bid >= 0 && res > 0)
+        /* Kept until resume_reading, in the transport's own buffer if it
+         * can have one: the provided one goes back to the kernel. */
+        if (bid >= 0 && res > 0 && (t->rbuf || (t->rbuf = malloc(LC__READ_CHUNK)))) {
             memcpy(t->rbuf, br_buf(u, bid), (size_t)res);
-        br_put(u, bid);
+            br_put(u, bid);
+            bid = -1;
+        }
+        s->rbid = bid;
         s->rst = OP_KEPT;
         return;
     }

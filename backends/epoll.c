@@ -148,7 +148,10 @@ static int ep_watch(lc_loop *loop, int fd, unsigned old_ev, unsigned new_ev)
     }
     if (op == EPOLL_CTL_DEL && (err == EBADF || err == ENOENT))
         return 0; /* closed fds leave the interest list by themselves (epoll(7) Q6) */
-    if (op == EPOLL_CTL_ADD)
+    /* epoll_ctl(2): "EBADF epfd or fd is not a valid file descriptor" — a
+     * bad argument, not a refusal; the core needs no fcntl check first
+     * (LC_FEAT_WATCH_EBADF). */
+    if (op == EPOLL_CTL_ADD && err != EBADF)
         lc__set_refusal(loop, "epoll_ctl", err, "man:epoll_ctl(2)");
     return -err;
 }
@@ -212,7 +215,7 @@ static int ep_after_fork(lc_loop *loop)
 
 const struct lc_backend_ops lc__backend_epoll = {
     .name = "epoll",
-    .features = LC_FEAT_NS_TIMEOUT | LC_FEAT_SHARED_KERNEL_STATE,
+    .features = LC_FEAT_NS_TIMEOUT | LC_FEAT_SHARED_KERNEL_STATE | LC_FEAT_WATCH_EBADF,
     .granularity = ep_granularity,
     .probe = ep_probe,
     .init = ep_init,

@@ -57,25 +57,35 @@ int lc__io_start(lc_loop *loop, int fd, unsigned ev, lc_io_cb cb, void *arg)
         lc__set_refusal(loop, NULL, 0, NULL);
         return LC_ENOTSUP;
     }
+    unsigned old = fd < loop->nfds ? loop->fds[fd].events : 0, nev = old | ev;
+    /* A closed fd: select and poll would only say so at the wait, so it is
+     * checked here — unless the backend's own call reports it (epoll_ctl's
+     * EBADF), which spares a system call per registration. */
+    if (!(nev != old && (loop->ops->features & LC_FEAT_WATCH_EBADF))) {
 #ifdef _WIN32
-    if (!lc__win_fd_open(fd))
+        if (!lc__win_fd_open(fd))
 #else
-    if (fcntl(fd, F_GETFD) < 0)
+        if (fcntl(fd, F_GETFD) < 0)
 #endif
-        return LC_EBADF;
-    if ((rc = ensure_fd(loop, fd)) < 0)
-        return rc;
-    struct lc__fd *f = &loop->fds[fd];
-    unsigned old = f->events, nev = old | ev;
+            return LC_EBADF;
+    }
     if (old == 0) {
         /* Refuse before any kernel state changes (libuv uv__io_check_fd). */
         lc__set_refusal(loop, NULL, 0, NULL);
         if ((rc = loop->ops->check_fd(loop, fd)) < 0)
             return rc;
     }
+    if (nev != old && (rc = loop->ops->watch(loop, fd, old, nev)) < 0)
+        return rc == -EBADF ? LC_EBADF : rc;
+    /* The table grows only for an fd the kernel took (or fcntl vouched
+     * for): an absurd fd number is refused before it costs memory. */
+    if ((rc = ensure_fd(loop, fd)) < 0) {
+        if (nev != old)
+            (void)loop->ops->watch(loop, fd, nev, old);
+        return rc;
+    }
+    struct lc__fd *f = &loop->fds[fd];
     if (nev != old) {
-        if ((rc = loop->ops->watch(loop, fd, old, nev)) < 0)
-            return rc;
         if (old == 0)
             loop->nwatched++;
         f->events = nev;

@@ -85,6 +85,10 @@ struct lc_transport {
      * transport, NULL when the transport runs on readiness. */
     void *cs;
 
+    /* lc_loop_iterations() when connection_made ran: readiness polled
+     * before it is not delivered (lc__stream_on_readable). */
+    uint64_t made_iter;
+
     /* Run right after connection_made (a connect's completion callback). */
     lc_connect_cb after_made;
     void *after_made_ud;

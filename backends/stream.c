@@ -52,6 +52,13 @@ void lc__stream_on_readable(lc_loop *loop, int fd, void *arg)
         lc__transport_fatal(t, t->wsize ? -EPIPE : 0);
         return;
     }
+    /* The reader is registered when the transport is created, but asyncio
+     * adds it with a call_soon after connection_made: readiness from a poll
+     * that came before connection_made ran (or an event of an earlier fd
+     * with this number) waits for the next poll, which reports it again
+     * (level-triggered). */
+    if (!(t->flags & LC__T_MADE) || t->made_iter == loop->iterations)
+        return;
     /* The loop's buffer (lc__transport_new allocated it), unless the
      * transport has its own. */
     unsigned char *buf = t->rbuf ? t->rbuf : loop->rbuf;

@@ -136,9 +136,9 @@ int lc__transport_new(lc_loop *loop, int kind, int fd, lc_transport **out)
 
 static void deliver_made(lc_loop *loop, void *arg)
 {
-    (void)loop;
     lc_transport *t = arg;
     t->flags |= LC__T_MADE;
+    t->made_iter = loop->iterations;
     if (t->kind == LC_TRANSPORT_DATAGRAM) {
         if (t->dproto && t->dproto->connection_made)
             t->dproto->connection_made(t);
@@ -175,9 +175,18 @@ int lc__transport_start(lc_transport *t)
             return rc;
         return lc_call_soon(t->loop, deliver_made, t);
     }
+    /* Completion mode takes connected stream sockets; pipes, PTYs and
+     * datagrams stay on readiness (loop.h, LC_LOOP_COMPLETION). */
+    int completion = t->kind == LC_TRANSPORT_STREAM &&
+                     (t->loop->opts.flags & LC_LOOP_COMPLETION) && t->loop->ops->stream_start;
     /* Check the fd with the backend now, so that a refusal (epoll and a
      * character device it cannot poll) is an error of the constructor and
-     * not a surprise later. */
+     * not a surprise later.  A stream or read pipe on readiness keeps that
+     * registration as the reader connection_made would add (one
+     * epoll_ctl instead of ADD, DEL and ADD again); readiness polled before
+     * connection_made ran is not delivered (lc__stream_on_readable). */
+    int keep = !completion &&
+               (t->kind == LC_TRANSPORT_STREAM || t->kind == LC_TRANSPORT_READ_PIPE);
     int ev = t->kind == LC_TRANSPORT_WRITE_PIPE ? LC__EV_WRITE : LC__EV_READ;
     int rc = lc__io_start(t->loop, t->fd, (unsigned)ev,
                           t->kind == LC_TRANSPORT_DATAGRAM ? lc__dgram_on_readable
@@ -186,15 +195,22 @@ int lc__transport_start(lc_transport *t)
                           t);
     if (rc < 0)
         return rc;
-    lc__io_stop(t->loop, t->fd, (unsigned)ev);
-    if ((rc = lc__set_nonblock(t->fd, 1)) < 0)
+    if (keep)
+        t->flags |= LC__T_READING;
+    else
+        lc__io_stop(t->loop, t->fd, (unsigned)ev);
+    /* From here on a failure unregisters the kept reader: the caller
+     * discards t without stopping its I/O. */
+    if ((rc = lc__set_nonblock(t->fd, 1)) < 0 ||
+        (completion && (rc = t->loop->ops->stream_start(t->loop, t)) < 0) ||
+        (rc = lc_call_soon(t->loop, deliver_made, t)) < 0) {
+        if (keep) {
+            lc__io_stop(t->loop, t->fd, LC__EV_READ);
+            t->flags &= ~LC__T_READING;
+        }
         return rc;
-    /* Completion mode takes connected stream sockets; pipes, PTYs and
-     * datagrams stay on readiness (loop.h, LC_LOOP_COMPLETION). */
-    if (t->kind == LC_TRANSPORT_STREAM && (t->loop->opts.flags & LC_LOOP_COMPLETION) &&
-        t->loop->ops->stream_start && (rc = t->loop->ops->stream_start(t->loop, t)) < 0)
-        return rc;
-    return lc_call_soon(t->loop, deliver_made, t); /* on failure the caller discards t */
+    }
+    return 0;
 }
 
 void lc__transport_discard(lc_transport *t)

@@ -641,6 +641,7 @@ static Suite *suite(void)
     suite_add_tcase(s, tc);
     lc_tt_add_io_tcases(s);
     lc_tt_add_mode_tcases(s);
+    lc_tt_add_open_tcases(s);
     return s;
 }
 

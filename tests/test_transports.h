@@ -82,5 +82,7 @@ static inline int bound_loopback(int type, int *port)
 void lc_tt_add_io_tcases(Suite *s);
 /* test_transports_mode.c: what depends on readiness vs completion mode. */
 void lc_tt_add_mode_tcases(Suite *s);
+/* test_transports_open.c: the reader registered at creation. */
+void lc_tt_add_open_tcases(Suite *s);
 
 #endif

@@ -11,7 +11,9 @@
  * This error can occur if fd refers to, for example, a regular file or a
  * directory."  /dev/null and /dev/zero are refused the same way.  The
  * refusal happens on EPOLL_CTL_ADD and changes nothing, so it is reported
- * as LC_ENOTSUP with the call and errno.
+ * as LC_ENOTSUP with the call and errno.  Every socket supports poll, so a
+ * socket is never refused (LC_FEAT_ANY_SOCKET); ENOMEM and ENOSPC
+ * ("max_user_watches") are resource errors, not refusals.
  *
  * epoll(7): the interest list belongs to the epoll instance, which a forked
  * child shares with its parent; after_fork makes a new instance. */
@@ -215,7 +217,8 @@ static int ep_after_fork(lc_loop *loop)
 
 const struct lc_backend_ops lc__backend_epoll = {
     .name = "epoll",
-    .features = LC_FEAT_NS_TIMEOUT | LC_FEAT_SHARED_KERNEL_STATE | LC_FEAT_WATCH_EBADF,
+    .features = LC_FEAT_NS_TIMEOUT | LC_FEAT_SHARED_KERNEL_STATE | LC_FEAT_WATCH_EBADF |
+                LC_FEAT_ANY_SOCKET,
     .granularity = ep_granularity,
     .probe = ep_probe,
     .init = ep_init,

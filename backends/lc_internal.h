@@ -20,7 +20,8 @@ enum {
     LC_FEAT_NS_TIMEOUT = 1u << 1,   /* nanosecond wait available */
     LC_FEAT_SHARED_KERNEL_STATE = 1u << 2, /* kernel object shared with a forked child (epoll, io_uring) */
     LC_FEAT_COMPLETION = 1u << 3,   /* can perform I/O itself (proactor) */
-    LC_FEAT_WATCH_EBADF = 1u << 4   /* watch() fails with -EBADF on a closed fd (epoll_ctl) */
+    LC_FEAT_WATCH_EBADF = 1u << 4,  /* watch() fails with -EBADF on a closed fd (epoll_ctl) */
+    LC_FEAT_ANY_SOCKET = 1u << 5    /* watch() refuses no socket that check_fd passed (epoll) */
 };
 
 struct lc_probe;

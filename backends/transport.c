@@ -179,26 +179,41 @@ int lc__transport_start(lc_transport *t)
      * datagrams stay on readiness (loop.h, LC_LOOP_COMPLETION). */
     int completion = t->kind == LC_TRANSPORT_STREAM &&
                      (t->loop->opts.flags & LC_LOOP_COMPLETION) && t->loop->ops->stream_start;
-    /* Check the fd with the backend now, so that a refusal (epoll and a
-     * character device it cannot poll) is an error of the constructor and
-     * not a surprise later.  A stream or read pipe on readiness keeps that
-     * registration as the reader connection_made would add (one
-     * epoll_ctl instead of ADD, DEL and ADD again); readiness polled before
-     * connection_made ran is not delivered (lc__stream_on_readable). */
-    int keep = !completion &&
-               (t->kind == LC_TRANSPORT_STREAM || t->kind == LC_TRANSPORT_READ_PIPE);
     int ev = t->kind == LC_TRANSPORT_WRITE_PIPE ? LC__EV_WRITE : LC__EV_READ;
-    int rc = lc__io_start(t->loop, t->fd, (unsigned)ev,
+    int rc, keep = 0;
+    if (t->kind == LC_TRANSPORT_STREAM && !completion &&
+        (t->loop->ops->features & LC_FEAT_ANY_SOCKET)) {
+        /* A stream transport is a socket (lc_stream_open checks SO_TYPE;
+         * accept and connect make sockets), which this backend always
+         * takes: only its own limits could refuse, and check_fd says so
+         * without a system call.  The reader is registered by
+         * connection_made's iteration, as asyncio's _add_reader, queued
+         * with call_soon after it — never, for a stream paused there. */
+        lc__set_refusal(t->loop, NULL, 0, NULL);
+        if ((rc = t->loop->ops->check_fd(t->loop, t->fd)) < 0)
+            return rc;
+    } else {
+        /* Check the fd with the backend now, so that a refusal (epoll and
+         * a character device it cannot poll) is an error of the
+         * constructor and not a surprise later.  A stream or read pipe on
+         * readiness keeps that registration as the reader connection_made
+         * would add (one call instead of register, unregister, register
+         * again); readiness polled before connection_made ran is not
+         * delivered (lc__stream_on_readable). */
+        keep = !completion &&
+               (t->kind == LC_TRANSPORT_STREAM || t->kind == LC_TRANSPORT_READ_PIPE);
+        rc = lc__io_start(t->loop, t->fd, (unsigned)ev,
                           t->kind == LC_TRANSPORT_DATAGRAM ? lc__dgram_on_readable
                           : ev == LC__EV_READ ? lc__stream_on_readable
                                               : lc__stream_on_writable,
                           t);
-    if (rc < 0)
-        return rc;
-    if (keep)
-        t->flags |= LC__T_READING;
-    else
-        lc__io_stop(t->loop, t->fd, (unsigned)ev);
+        if (rc < 0)
+            return rc;
+        if (keep)
+            t->flags |= LC__T_READING;
+        else
+            lc__io_stop(t->loop, t->fd, (unsigned)ev);
+    }
     /* From here on a failure unregisters the kept reader: the caller
      * discards t without stopping its I/O. */
     if ((rc = lc__set_nonblock(t->fd, 1)) < 0 ||

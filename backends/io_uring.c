@@ -67,6 +67,10 @@ struct ur_fd {
     bool armed;        /* a poll request is (as far as we know) in the kernel */
     bool pending;      /* on the pending list: re-poll or re-add next time */
     bool touched;      /* on the touched list of this poll */
+    /* The POLL_ADD SQE of the live request and the submission count when
+     * it was taken: while they match, the kernel has not seen it. */
+    struct io_uring_sqe *add_sqe;
+    uint32_t add_submits;
 };
 
 static int64_t ur_granularity(unsigned flags)
@@ -271,6 +275,7 @@ struct io_uring_sqe *lc__ur_get_sqe(struct lc__uring *u, int *err)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
     if (sqe == NULL) {
+        u->submits++;
         int rc = io_uring_submit(&u->ring);
         if (rc < 0) {
             *err = rc;
@@ -312,7 +317,26 @@ static int queue_add(struct lc__uring *u, int fd)
         io_uring_prep_poll_add(sqe, fd, to_poll_mask(f->events));
     io_uring_sqe_set_data64(sqe, ud_of(f->gen, fd));
     f->armed = true;
+    f->add_sqe = sqe;
+    f->add_submits = u->submits;
     return 0;
+}
+
+/* A poll added and removed before any submission (a transport's check of
+ * its fd, add_reader then remove_reader in one callback) never reaches the
+ * kernel: its SQE becomes an IORING_OP_NOP (io_uring_enter(2)) whose
+ * completion is ignored, and no removal has to be submitted. */
+static bool unqueue_add(struct lc__uring *u, int fd)
+{
+    struct ur_fd *f = &u->fds[fd];
+    if (!f->armed || f->add_sqe == NULL || f->add_submits != u->submits)
+        return false;
+    io_uring_prep_nop(f->add_sqe);
+    io_uring_sqe_set_data64(f->add_sqe, ud_of(GEN_REMOVE, fd));
+    f->add_sqe = NULL;
+    f->armed = false;
+    f->gen = 0;
+    return true;
 }
 
 static int queue_remove(struct lc__uring *u, int fd)
@@ -356,9 +380,12 @@ static int ur_watch(lc_loop *loop, int fd, unsigned old_ev, unsigned new_ev)
     struct ur_fd *f = &u->fds[fd];
     f->events = new_ev;
     if (new_ev == 0) {
+        if (unqueue_add(u, fd))
+            return 0;
         if ((rc = queue_remove(u, fd)) < 0)
             return rc;
         /* Drop the pending poll's file reference now (see the top). */
+        u->submits++;
         rc = io_uring_submit(&u->ring);
         return rc < 0 && rc != -EINTR ? rc : 0;
     }
@@ -518,8 +545,10 @@ static int ur_poll(lc_loop *loop, int64_t timeout_ns)
          * Poll completions reach the CQ ring through task work the kernel
          * runs on any return to user space, so no io_uring_enter(2) with a
          * zero timeout is needed (it costs a timer setup). */
+        u->submits++;
         rc = io_uring_sq_ready(&u->ring) ? io_uring_submit(&u->ring) : 0;
     } else {
+        u->submits++;
         rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp, NULL);
     }
     /* ETIME: the timeout passed; EINTR: a signal; EAGAIN/EBUSY: the kernel
@@ -530,6 +559,7 @@ static int ur_poll(lc_loop *loop, int64_t timeout_ns)
     lc__ur_reap(u);
     if (u->stale) { /* release their files now, not at the next poll */
         u->stale = false;
+        u->submits++;
         rc = io_uring_submit(&u->ring);
         if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
             return rc;
@@ -563,6 +593,7 @@ static int ur_after_fork(lc_loop *loop)
         struct ur_fd *f = &u->fds[fd];
         f->armed = f->pending = f->touched = false;
         f->gen = 0;
+        f->add_sqe = NULL;
         if (f->events && (rc = mark_pending(u, fd)) < 0)
             return rc;
     }

@@ -25,6 +25,8 @@ struct lc__uring {
     int *pending, npending, cap_pending;
     int *touched, ntouched, cap_touched;
     bool stale;        /* removals of stale requests queued while reaping */
+    uint32_t submits;  /* bumped before every submission: an SQE taken since
+                          the last one has not reached the kernel yet */
 
     /* io_uring_stream.c */
     struct lc__ur_link streams; /* every transport's completion state */

@@ -493,6 +493,7 @@ void lc__ur_stream_cancel(lc_loop *loop, lc_transport *t, int release)
      * (IORING_OP_ASYNC_CANCEL finds it in the poll table); the loop only
      * waits for the CQEs to be posted. */
     while (ok && (s->rst == OP_FLIGHT || s->sst == OP_FLIGHT)) {
+        u->submits++;
         int rc = io_uring_submit_and_wait(&u->ring, 1);
         if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME)
             ok = false;

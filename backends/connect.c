@@ -34,6 +34,7 @@ struct lc__conn_req {
     const lc_protocol *proto;
     void *ud;
     lc_connect_cb cb;
+    struct lc__closer closer;
 };
 
 static void req_closer(lc_loop *loop, void *arg);
@@ -52,7 +53,7 @@ static void req_free(struct lc__conn_req *r)
 /* In loop context: hand the result to the user. */
 static void complete(struct lc__conn_req *r)
 {
-    lc__remove_closer(r->loop, req_closer, r);
+    lc__remove_closer(&r->closer);
     lc_loop *loop = r->loop;
     if (r->fd >= 0 && r->err == 0) {
         int fd = r->fd;
@@ -193,18 +194,14 @@ int lc__connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n, int
     r->proto = proto;
     r->ud = ud;
     r->cb = cb;
-    int rc = lc__add_closer(loop, req_closer, r);
-    if (rc < 0) {
-        free(r->addrs);
-        free(r);
-        return rc;
-    }
+    lc__add_closer(loop, &r->closer, req_closer, r);
+    int rc;
     if (try_next(r))
         return 0;
     /* Decided at once (a Unix socket connects immediately; a missing path
      * fails immediately): the callback still runs on a loop iteration. */
     if ((rc = lc_call_soon(loop, complete_cb, r)) < 0) {
-        lc__remove_closer(loop, req_closer, r);
+        lc__remove_closer(&r->closer);
         req_free(r);
         return rc;
     }

@@ -146,9 +146,8 @@ int lc_loop_close(lc_loop *loop)
     /* Subsystems first (they may still unregister fds), newest first. */
     while (loop->closers) {
         struct lc__closer *c = loop->closers;
-        loop->closers = c->next;
+        lc__remove_closer(c); /* before fn: fn may free the node's owner */
         c->fn(loop, c->arg);
-        free(c);
     }
     lc__wakeup_close(loop);
     loop->ops->destroy(loop);
@@ -192,28 +191,26 @@ const char *lc_loop_backend_name(const lc_loop *loop) { return loop ? loop->ops-
 int64_t lc_loop_timeout_granularity_ns(const lc_loop *loop) { return loop ? loop->granularity_ns : 0; }
 uint64_t lc_loop_iterations(const lc_loop *loop) { return loop ? loop->iterations : 0; }
 
-int lc__add_closer(lc_loop *loop, void (*fn)(lc_loop *, void *), void *arg)
+void lc__add_closer(lc_loop *loop, struct lc__closer *c, void (*fn)(lc_loop *, void *), void *arg)
 {
-    struct lc__closer *c = malloc(sizeof *c);
-    if (c == NULL)
-        return LC_ENOMEM;
     c->fn = fn;
     c->arg = arg;
     c->next = loop->closers;
+    if (c->next)
+        c->next->pprev = &c->next;
+    c->pprev = &loop->closers;
     loop->closers = c;
-    return 0;
 }
 
-void lc__remove_closer(lc_loop *loop, void (*fn)(lc_loop *, void *), void *arg)
+void lc__remove_closer(struct lc__closer *c)
 {
-    for (struct lc__closer **p = &loop->closers; *p; p = &(*p)->next) {
-        if ((*p)->fn == fn && (*p)->arg == arg) {
-            struct lc__closer *c = *p;
-            *p = c->next;
-            free(c);
-            return;
-        }
-    }
+    if (c->pprev == NULL)
+        return;
+    *c->pprev = c->next;
+    if (c->next)
+        c->next->pprev = c->pprev;
+    c->next = NULL;
+    c->pprev = NULL;
 }
 
 /* ---- callbacks ---- */

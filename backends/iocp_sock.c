@@ -47,6 +47,7 @@ struct iocp_conn {
     struct lc__iocp_op op;
     int fd;
     bool busy, detached;
+    struct lc__closer closer;
     int err, nodelay;
     size_t i, n;
     struct lc__addr *addrs;
@@ -136,7 +137,7 @@ static void conn_finish(struct iocp_conn *c, lc_transport *t, int err)
     lc_loop *loop = c->loop;
     lc_connect_cb cb = c->cb;
     void *ud = c->ud;
-    lc__remove_closer(loop, conn_closer, c);
+    lc__remove_closer(&c->closer);
     lc__iocp_node_unlink(loop, &c->node);
     conn_release(&c->node);
     if (t == NULL)
@@ -215,11 +216,8 @@ int lc__iocp_connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n
     c->op.arg = c;
     c->node.ops[0] = &c->op;
     c->node.release = conn_release;
-    int rc = lc__add_closer(loop, conn_closer, c);
-    if (rc < 0) {
-        conn_release(&c->node);
-        return rc;
-    }
+    lc__add_closer(loop, &c->closer, conn_closer, c);
+    int rc;
     lc__iocp_node_link(loop, &c->node);
     if (try_next(c))
         return 0;
@@ -228,7 +226,7 @@ int lc__iocp_connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n
     c->busy = true;
     if ((rc = lc__iocp_done_soon(loop, &c->op, 0, c->err)) < 0) {
         c->busy = false;
-        lc__remove_closer(loop, conn_closer, c);
+        lc__remove_closer(&c->closer);
         lc__iocp_node_unlink(loop, &c->node);
         conn_release(&c->node);
         return rc;

@@ -123,11 +123,14 @@ struct lc__event {
 };
 
 /* Work to do when the loop closes (signal handlers, child watchers,
- * transports), most recent first. */
+ * transports), most recent first.  The node lives in its owner (no
+ * allocation, so registering cannot fail) and unlinks in O(1): a loop with
+ * n transports closes one without walking the other n - 1. */
 struct lc__closer {
     void (*fn)(lc_loop *loop, void *arg);
     void *arg;
     struct lc__closer *next;
+    struct lc__closer **pprev; /* NULL when not linked */
 };
 
 struct lc_loop {
@@ -196,8 +199,9 @@ int lc__timeout_ms_ceil(int64_t timeout_ns);
 /* --- for subsystems (transports, signals, processes) --- */
 lc_loop *lc__running_loop(void);
 int lc__check_open(const lc_loop *loop);  /* 0 or LC_ECLOSED */
-int lc__add_closer(lc_loop *loop, void (*fn)(lc_loop *, void *), void *arg);
-void lc__remove_closer(lc_loop *loop, void (*fn)(lc_loop *, void *), void *arg);
+void lc__add_closer(lc_loop *loop, struct lc__closer *c, void (*fn)(lc_loop *, void *), void *arg);
+/* No-op on a node that is not linked. */
+void lc__remove_closer(struct lc__closer *c);
 /* Mark an fd as used by a transport: the public add/remove calls on it then
  * return LC_EBUSY (asyncio: "File descriptor ... is used by transport"). */
 void lc__fd_set_owner(lc_loop *loop, int fd, unsigned owner);

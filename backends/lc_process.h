@@ -12,6 +12,7 @@ struct lc__children;
 struct lc_process {
     lc_loop *loop;
     bool has_closer;               /* process_loop_closed is registered */
+    struct lc__closer closer;
     struct lc__children *children; /* NULL once detached (loop closed, or fork) */
     lc_process *prev, *next;       /* the watcher's list of unreaped children */
     pid_t pid;
@@ -41,6 +42,7 @@ struct lc__children {
     const struct lc__watcher_ops *ops;
     lc_process *head;
     int nlive;
+    struct lc__closer closer;
 };
 
 extern const struct lc__watcher_ops lc__watcher_pidfd;

@@ -19,6 +19,7 @@ struct lc_process {
     HANDLE proc, wait;
     DWORD pid;
     bool has_closer, detached, reaped, user_closed;
+    struct lc__closer closer;
     int returncode;
     int busy;
     lc_transport *pipes[3];

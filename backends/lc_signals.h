@@ -46,6 +46,7 @@ struct lc__sigstate {
     int nactive;
     int dispatching;
     struct lc__sigslot slot[NSIG];
+    struct lc__closer closer;
 };
 
 extern const struct lc__sigimpl lc__sigimpl_signalfd;

@@ -64,6 +64,7 @@ enum {
 
 struct lc_transport {
     lc_loop *loop;
+    struct lc__closer closer;
     int kind; /* enum lc_transport_kind */
     int fd;
     unsigned flags;

@@ -18,7 +18,7 @@ void lc__process_maybe_free(lc_process *p)
     if (!p->reaped && p->children != NULL)
         return;
     if (p->has_closer)
-        lc__remove_closer(p->loop, lc__process_loop_closed, p);
+        lc__remove_closer(&p->closer);
     free(p);
 }
 
@@ -124,7 +124,7 @@ void lc__process_loop_closed(lc_loop *loop, void *arg)
     lc_process *p = arg;
     if (p->has_closer) {
         p->has_closer = false;
-        lc__remove_closer(loop, lc__process_loop_closed, p);
+        lc__remove_closer(&p->closer);
     }
     lc__process_detach_pipes(p);
     struct lc__children *c = p->children;
@@ -165,11 +165,7 @@ int lc__children_get(lc_loop *loop, struct lc__children **out)
             free(c);
             return rc;
         }
-        if ((rc = lc__add_closer(loop, children_close, c)) < 0) {
-            ops->fini(c);
-            free(c);
-            return rc;
-        }
+        lc__add_closer(loop, &c->closer, children_close, c);
         loop->children = c;
     }
     *out = c;
@@ -189,7 +185,7 @@ int lc__children_after_fork(lc_loop *loop)
         p->foreign = true;
     }
     c->ops->fini(c);
-    lc__remove_closer(loop, children_close, c);
+    lc__remove_closer(&c->closer);
     loop->children = NULL;
     free(c);
     return 0;

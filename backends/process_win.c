@@ -64,7 +64,7 @@ void lc__process_maybe_free(lc_process *p)
     if (!p->reaped && !p->detached)
         return; /* the exit is still to be seen by the loop */
     if (p->has_closer)
-        lc__remove_closer(p->loop, loop_closed, p);
+        lc__remove_closer(&p->closer);
     unwatch(p);
     CloseHandle(p->proc);
     free(p);
@@ -318,8 +318,10 @@ int lc_spawn(lc_loop *loop, const lc_spawn_options *opts, const lc_process_callb
     if (rc == 0 && !RegisterWaitForSingleObject(&p->wait, p->proc, on_exit_thread, p, INFINITE,
                                                 WT_EXECUTEONLYONCE))
         rc = lc__win_err(GetLastError());
-    if (rc == 0 && (rc = lc__add_closer(loop, loop_closed, p)) == 0)
+    if (rc == 0) {
+        lc__add_closer(loop, &p->closer, loop_closed, p);
         p->has_closer = true;
+    }
     if (rc < 0) {
         /* No child left behind (process.h): kill it and let go. */
         unwatch(p);

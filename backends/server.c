@@ -38,6 +38,7 @@ struct lc_server {
     int closed;
     lc_timer retry;
     char *unlink_path;
+    struct lc__closer closer;
 #ifdef _WIN32
     void *acc[LC__MAX_LISTEN]; /* iocp: the AcceptEx state of each listener */
 #else
@@ -208,11 +209,7 @@ int lc__server_new(lc_loop *loop, int unix_family, lc_protocol_factory factory, 
     s->factory = factory;
     s->ud = ud;
     s->backlog = 100;
-    int rc = lc__add_closer(loop, srv_closer, s);
-    if (rc < 0) {
-        free(s);
-        return rc;
-    }
+    lc__add_closer(loop, &s->closer, srv_closer, s);
     *out = s;
     return 0;
 }
@@ -261,7 +258,7 @@ void lc_server_close(lc_server *s)
 {
     if (s == NULL || s->closed)
         return;
-    lc__remove_closer(s->loop, srv_closer, s);
+    lc__remove_closer(&s->closer);
     shut(s);
     if (s->in_accept == 0)
         srv_free(s);
@@ -300,7 +297,7 @@ int lc_server_sockname(const lc_server *s, size_t i, struct sockaddr_storage *ad
  * The fds added so far are closed. */
 void lc__server_discard(lc_server *s)
 {
-    lc__remove_closer(s->loop, srv_closer, s);
+    lc__remove_closer(&s->closer);
     shut(s);
     srv_free(s);
 }

@@ -81,11 +81,7 @@ static int state_get(lc_loop *loop, struct lc__sigstate **out)
         s->impl = impl;
         s->rfd = s->wfd = -1;
         sigemptyset(&s->mask);
-        int rc = lc__add_closer(loop, signals_close, s);
-        if (rc < 0) {
-            free(s);
-            return rc;
-        }
+        lc__add_closer(loop, &s->closer, signals_close, s);
         loop->signals = s;
     }
     *out = s;

@@ -220,10 +220,7 @@ int lc_spawn(lc_loop *loop, const lc_spawn_options *o, const lc_process_callback
         p->pipes[i] = t;
         p->npipes++;
     }
-    if ((rc = lc__add_closer(loop, lc__process_loop_closed, p)) < 0) {
-        abandon(p, parent);
-        return rc;
-    }
+    lc__add_closer(loop, &p->closer, lc__process_loop_closed, p);
     p->has_closer = true;
     *out = p;
     return 0;

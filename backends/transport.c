@@ -124,11 +124,7 @@ int lc__transport_new(lc_loop *loop, int kind, int fd, lc_transport **out)
         free(t);
         return LC_ENOMEM;
     }
-    if ((rc = lc__add_closer(loop, closer, t)) < 0) {
-        free(t->rbuf);
-        free(t);
-        return rc;
-    }
+    lc__add_closer(loop, &t->closer, closer, t);
     lc__fd_set_owner(loop, fd, LC__OWNER_TRANSPORT);
     *out = t;
     return 0;
@@ -230,7 +226,7 @@ int lc__transport_start(lc_transport *t)
 
 void lc__transport_discard(lc_transport *t)
 {
-    lc__remove_closer(t->loop, closer, t);
+    lc__remove_closer(&t->closer);
     lc__fd_set_owner(t->loop, t->fd, 0);
     t->fd = -1;
     destroy(t);
@@ -239,7 +235,7 @@ void lc__transport_discard(lc_transport *t)
 static void deliver_lost(lc_loop *loop, void *arg)
 {
     lc_transport *t = arg;
-    lc__remove_closer(loop, closer, t);
+    lc__remove_closer(&t->closer);
     stop_io(t);
     call_lost(t, t->lost_err);
     destroy(t);

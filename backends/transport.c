@@ -109,11 +109,12 @@ int lc__transport_new(lc_loop *loop, int kind, int fd, lc_transport **out)
     t->fd = fd;
     t->high = LC_WRITE_BUFFER_HIGH_DEFAULT;
     t->low = t->high / 4;
-    /* A kernel-performed receive (completion mode, iocp) needs a buffer
-     * of its own while in flight, and datagrams keep theirs; a readiness
-     * read happens inside the read callback, so those share the loop's. */
-    if (kind == LC_TRANSPORT_DATAGRAM || loop->ops->watch == NULL ||
-        (kind == LC_TRANSPORT_STREAM && (loop->opts.flags & LC_LOOP_COMPLETION))) {
+    /* A kernel-performed receive (iocp) needs a buffer of its own while in
+     * flight, and datagrams keep theirs; a readiness read happens inside the
+     * read callback, so those share the loop's.  io_uring's completion mode
+     * receives into its ring of provided buffers and allocates a stream's
+     * own buffer only when it needs one (io_uring_stream.c). */
+    if (kind == LC_TRANSPORT_DATAGRAM || loop->ops->watch == NULL) {
         t->rbuf = malloc(LC__READ_CHUNK);
         if (t->rbuf == NULL) {
             free(t);
@@ -351,7 +352,13 @@ int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct 
         t->wsize += len;
         return 0;
     }
-    size_t cap = own_chunk || len > LC__WCHUNK_MIN ? len : LC__WCHUNK_MIN;
+    /* Into an empty queue the chunk is cut to the data (completion mode
+     * queues every write, and a fresh LC__WCHUNK_MIN chunk per connection
+     * costs page faults the data never needed); a queue that is backing up
+     * gets room for the small writes that follow. */
+    size_t cap = len;
+    if (!own_chunk && len < LC__WCHUNK_MIN)
+        cap = t->wsize == 0 ? (len + 63) & ~(size_t)63 : LC__WCHUNK_MIN;
     if (t->spare && t->spare->cap >= cap) {
         c = t->spare;
         t->spare = NULL;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -50,6 +51,24 @@ void lcb_spin_ns(int64_t ns)
     int64_t end = lcb_now_ns() + ns;
     while (lcb_now_ns() < end)
         ;
+}
+
+int lcb_epoll_read_ends(int (*fds)[2], int n, char *why, size_t len)
+{
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) {
+        snprintf(why, len, "epoll_create1: %s", strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fds[i][0], &ev) < 0) {
+            snprintf(why, len, "epoll_ctl: %s", strerror(errno));
+            close(epfd);
+            return -1;
+        }
+    }
+    return epfd;
 }
 
 long lcb_raise_nofile(void)

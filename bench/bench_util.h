@@ -48,6 +48,10 @@ void lcb_spin_ns(int64_t ns);
  * limit (setrlimit(2): an unprivileged process may raise it up to hard). */
 long lcb_raise_nofile(void);
 
+/* The raw floors' epoll set: fds[i][0] watched for EPOLLIN with data.u32 =
+ * i.  The epoll fd, or -1 with the failing call in `why`. */
+int lcb_epoll_read_ends(int (*fds)[2], int n, char *why, size_t len);
+
 struct lcb_report;
 
 /* program: the program's name in the JSON; baseline: the implementation

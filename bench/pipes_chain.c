@@ -94,20 +94,15 @@ static void raw_stop(void *st)
 static void *raw_start(struct lcb_chain *c, char *why, size_t len)
 {
     struct raw_chain *s = calloc(1, sizeof *s);
-    if (s == NULL || (s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
-        snprintf(why, len, "epoll_create1: %s", strerror(errno));
+    if (s == NULL) {
+        snprintf(why, len, "out of memory");
+        return NULL;
+    }
+    if ((s->epfd = lcb_epoll_read_ends(c->fds, c->n, why, len)) < 0) {
         free(s);
         return NULL;
     }
     s->c = c;
-    for (int i = 0; i < c->n; i++) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, c->fds[i][0], &ev) < 0) {
-            snprintf(why, len, "epoll_ctl: %s", strerror(errno));
-            raw_stop(s);
-            return NULL;
-        }
-    }
     return s;
 }
 

@@ -5,7 +5,8 @@
  * fd, data_received -> lc_transport_write, on epoll, io_uring (readiness)
  * and io_uring in completion mode (LC_LOOP_COMPLETION: the backend
  * performs the recv and the send); libuv: uv_pipe_open, uv_read_start,
- * uv_write; libevent: bufferevent_socket_new.  Two phases are timed: setup
+ * uv_write; libevent: bufferevent_socket_new; and a hand-written epoll
+ * loop with read(2)/write(2) as the floor.  Two phases are timed: setup
  * (opening a stream on every fd, and the loop iterations that make the
  * connections and arm the first reads — libuv registers its fds with epoll
  * in uv_run, we with connection_made) and dispatch (from the first write
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -107,6 +109,69 @@ static void *lc_start(struct lcb_schain *c, char *why, size_t len)
 static void lc_once(void *st) { lc_loop_run_once(((struct lc_schain *)st)->loop, 0); }
 
 static const struct lcb_schain_impl lc_schain = {"lc", lc_start, lc_once, lc_stop};
+
+/* ---- the floor: a hand-written epoll loop ----
+ * What any readiness loop must do per hop: epoll_wait(2), read(2) into one
+ * buffer, write(2) to the next pair; no queue (a short write spins until
+ * the rest went, which a 4096-byte message into an empty socketpair never
+ * needs).  Its fds are registered in setup, as the libraries' are. */
+
+struct raw_schain {
+    int epfd;
+    struct lcb_schain *c;
+    struct epoll_event evs[256];
+    unsigned char buf[1 << 16];
+};
+
+static void raw_stop(void *st)
+{
+    struct raw_schain *s = st;
+    for (int i = 0; i < s->c->n; i++) {
+        close(s->c->fds[i][0]);
+        close(s->c->fds[i][1]);
+    }
+    close(s->epfd);
+    free(s);
+}
+
+static void *raw_start(struct lcb_schain *c, char *why, size_t len)
+{
+    struct raw_schain *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(why, len, "out of memory");
+        return NULL;
+    }
+    if ((s->epfd = lcb_epoll_read_ends(c->fds, c->n, why, len)) < 0) {
+        free(s); /* the fds stay the caller's */
+        return NULL;
+    }
+    s->c = c;
+    return s;
+}
+
+static void raw_once(void *st)
+{
+    struct raw_schain *s = st;
+    struct lcb_schain *c = s->c;
+    int n = epoll_wait(s->epfd, s->evs, 256, 0);
+    for (int i = 0; i < n; i++) {
+        int idx = (int)s->evs[i].data.u32;
+        ssize_t got = read(c->fds[idx][0], s->buf, sizeof s->buf);
+        if (got <= 0)
+            continue;
+        size_t fwd = lcb_schain_received(c, (size_t)got);
+        int next = idx + 1 < c->n ? idx + 1 : 0;
+        for (size_t off = 0; off < fwd;) {
+            ssize_t w = write(c->fds[next][1], s->buf + off, fwd - off);
+            if (w > 0)
+                off += (size_t)w;
+            else if (w < 0 && errno != EAGAIN && errno != EINTR)
+                break;
+        }
+    }
+}
+
+static const struct lcb_schain_impl raw_schain = {"raw-epoll", raw_start, raw_once, raw_stop};
 
 /* ---- driver ---- */
 
@@ -221,6 +286,8 @@ int main(int argc, char **argv)
 
     struct impl impls[16];
     int ni = 0;
+    if (lcb_selected(&o, "raw-epoll"))
+        ni = add_impl(impls, ni, "raw-epoll", NULL, 0, &raw_schain);
     const char *const *names;
     size_t nb = lc_backend_list(&names);
     for (size_t i = 0; i < nb && ni < 10; i++) {

@@ -84,6 +84,10 @@ typedef struct lc_server lc_server;
  * Per-connection state goes in the user pointer (lc_transport_userdata). */
 typedef struct lc_protocol {
     void (*connection_made)(lc_transport *t);
+    /* `data` is the loop's (a read buffer shared by the loop's transports,
+     * or a kernel-filled buffer in completion mode) and is valid only until
+     * the callback returns: keep a copy of what must outlive it.  Writing
+     * it to a transport is fine (writes copy what they do not send). */
     void (*data_received)(lc_transport *t, const void *data, size_t len);
     /* The peer shut its write side.  Return nonzero to keep the transport
      * open (half-close: the user may still write, then close); return 0 and

@@ -171,6 +171,7 @@ int lc_loop_close(lc_loop *loop)
     loop->nevents = loop->events_cap = 0;
     free(loop->rbuf);
     loop->rbuf = NULL;
+    lc__wpool_drop(loop);
     return 0;
 }
 

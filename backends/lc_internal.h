@@ -126,6 +126,9 @@ struct lc__event {
  * transports), most recent first.  The node lives in its owner (no
  * allocation, so registering cannot fail) and unlinks in O(1): a loop with
  * n transports closes one without walking the other n - 1. */
+struct lc__wchunk;
+#define LC__WPOOL_CLASSES 9 /* 64 B .. 16 KiB */
+
 struct lc__closer {
     void (*fn)(lc_loop *loop, void *arg);
     void *arg;
@@ -178,6 +181,11 @@ struct lc_loop {
      * cost a first-touch page fault for every connection's first read. */
     unsigned char *rbuf;
 
+    /* transport.c: emptied write-queue pieces of 64 << k bytes, kept for
+     * the next write of any of the loop's transports. */
+    struct lc__wchunk *wpool[LC__WPOOL_CLASSES];
+    unsigned short wpool_n[LC__WPOOL_CLASSES];
+
     lc_refusal refusal;
     struct lc__closer *closers;
 
@@ -202,6 +210,8 @@ int lc__check_open(const lc_loop *loop);  /* 0 or LC_ECLOSED */
 void lc__add_closer(lc_loop *loop, struct lc__closer *c, void (*fn)(lc_loop *, void *), void *arg);
 /* No-op on a node that is not linked. */
 void lc__remove_closer(struct lc__closer *c);
+/* Free the pool of write-queue pieces (lc_loop_close, after the closers). */
+void lc__wpool_drop(lc_loop *loop);
 /* Mark an fd as used by a transport: the public add/remove calls on it then
  * return LC_EBUSY (asyncio: "File descriptor ... is used by transport"). */
 void lc__fd_set_owner(lc_loop *loop, int fd, unsigned owner);

@@ -31,8 +31,9 @@ int lc__sock_errno(void);
 /* Bytes read per readiness event into the transport's own buffer. */
 #define LC__READ_CHUNK (64 * 1024)
 
-/* Smallest piece of the write queue (a write that does not fit the tail
- * piece gets a new one at least this large). */
+/* Piece of the write queue a backed-up queue grows by (a write that does
+ * not fit the tail piece gets a new one at least this large), and the
+ * largest size the loop's pool keeps (64 << (LC__WPOOL_CLASSES - 1)). */
 #define LC__WCHUNK_MIN (16 * 1024)
 
 /* One piece of the write queue.  Stream data is appended to the tail piece
@@ -80,7 +81,6 @@ struct lc_transport {
 
     struct lc__wchunk *whead, *wtail;
     size_t wsize, high, low;
-    struct lc__wchunk *spare; /* an emptied piece kept for the next write */
 
     /* Completion mode (LC_LOOP_COMPLETION): the backend's state for this
      * transport, NULL when the transport runs on readiness. */
@@ -121,6 +121,8 @@ void lc__transport_maybe_resume(lc_transport *t);
 int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct sockaddr *addr,
                     socklen_t alen, int own_chunk);
 void lc__wqueue_clear(lc_transport *t);
+/* An emptied piece goes back to the loop's pool (or is freed). */
+void lc__wchunk_put(lc_loop *loop, struct lc__wchunk *c);
 /* S_ISFIFO/S_ISSOCK/S_ISCHR? 1, 0 for anything else, -errno if fstat fails. */
 int lc__fd_is_pipe_like(int fd, int *is_socket, int *is_fifo);
 

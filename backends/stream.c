@@ -193,12 +193,7 @@ void lc__stream_sent(lc_transport *t, size_t n)
         t->whead = c->next;
         if (t->whead == NULL)
             t->wtail = NULL;
-        /* Keep one emptied piece of the usual size: a transport that writes
-         * a little on every hop then allocates nothing. */
-        if (t->spare == NULL && c->cap == LC__WCHUNK_MIN)
-            t->spare = c;
-        else
-            free(c);
+        lc__wchunk_put(t->loop, c);
     }
     if (n)
         lc__transport_maybe_resume(t);

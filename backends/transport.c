@@ -73,7 +73,6 @@ static void destroy(lc_transport *t)
         free(t->unlink_path);
     }
     lc__wqueue_clear(t);
-    free(t->spare);
     free(t->rbuf);
     free(t);
 }
@@ -342,6 +341,71 @@ void lc__transport_maybe_resume(lc_transport *t)
 
 /* ---- the write queue ---- */
 
+/* Write-queue pieces up to LC__WCHUNK_MIN come in sizes of 64 << k bytes
+ * and go back to a per-loop pool when emptied: a loop whose writes are
+ * queued (every write in completion mode, a backlog on readiness) then
+ * allocates nothing per write once warm, and a piece one transport emptied
+ * serves the next one's write while its memory is still mapped and cached.
+ * Each size keeps at most max(2, 32 KiB / size) pieces. */
+#define WPOOL_BASE 64
+#define WPOOL_BYTES (32 * 1024)
+
+static int wpool_class(size_t cap)
+{
+    int k = 0;
+    while (k < LC__WPOOL_CLASSES - 1 && ((size_t)WPOOL_BASE << k) < cap)
+        k++;
+    return k;
+}
+
+static unsigned wpool_limit(int k)
+{
+    size_t n = WPOOL_BYTES / ((size_t)WPOOL_BASE << k);
+    return n < 2 ? 2 : (unsigned)n;
+}
+
+/* A piece with room for *cap bytes; *cap becomes its real capacity. */
+static struct lc__wchunk *wchunk_get(lc_loop *loop, size_t *cap)
+{
+    if (*cap > LC__WCHUNK_MIN)
+        return malloc(sizeof(struct lc__wchunk) + *cap);
+    int k = wpool_class(*cap);
+    *cap = (size_t)WPOOL_BASE << k;
+    struct lc__wchunk *c = loop->wpool[k];
+    if (c) {
+        loop->wpool[k] = c->next;
+        loop->wpool_n[k]--;
+        return c;
+    }
+    return malloc(sizeof *c + *cap);
+}
+
+void lc__wchunk_put(lc_loop *loop, struct lc__wchunk *c)
+{
+    if (c->cap <= LC__WCHUNK_MIN && !loop->closed) {
+        int k = wpool_class(c->cap);
+        if (((size_t)WPOOL_BASE << k) == c->cap && loop->wpool_n[k] < wpool_limit(k)) {
+            c->next = loop->wpool[k];
+            loop->wpool[k] = c;
+            loop->wpool_n[k]++;
+            return;
+        }
+    }
+    free(c);
+}
+
+void lc__wpool_drop(lc_loop *loop)
+{
+    for (int k = 0; k < LC__WPOOL_CLASSES; k++) {
+        while (loop->wpool[k]) {
+            struct lc__wchunk *c = loop->wpool[k];
+            loop->wpool[k] = c->next;
+            free(c);
+        }
+        loop->wpool_n[k] = 0;
+    }
+}
+
 int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct sockaddr *addr,
                     socklen_t alen, int own_chunk)
 {
@@ -352,20 +416,15 @@ int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct 
         t->wsize += len;
         return 0;
     }
-    /* Into an empty queue the chunk is cut to the data (completion mode
-     * queues every write, and a fresh LC__WCHUNK_MIN chunk per connection
-     * costs page faults the data never needed); a queue that is backing up
-     * gets room for the small writes that follow. */
+    /* Into an empty queue the piece is cut to the data (completion mode
+     * queues every write, and LC__WCHUNK_MIN per write would touch pages
+     * the data never needed); a queue that is backing up gets room for the
+     * small writes that follow. */
     size_t cap = len;
-    if (!own_chunk && len < LC__WCHUNK_MIN)
-        cap = t->wsize == 0 ? (len + 63) & ~(size_t)63 : LC__WCHUNK_MIN;
-    if (t->spare && t->spare->cap >= cap) {
-        c = t->spare;
-        t->spare = NULL;
-        cap = c->cap;
-    } else if ((c = malloc(sizeof *c + cap)) == NULL) {
+    if (!own_chunk && len < LC__WCHUNK_MIN && t->wsize != 0)
+        cap = LC__WCHUNK_MIN;
+    if ((c = wchunk_get(t->loop, &cap)) == NULL)
         return LC_ENOMEM;
-    }
     c->next = NULL;
     c->cap = cap;
     c->start = 0;
@@ -391,7 +450,7 @@ void lc__wqueue_clear(lc_transport *t)
     struct lc__wchunk *c = t->whead;
     while (c) {
         struct lc__wchunk *n = c->next;
-        free(c);
+        lc__wchunk_put(t->loop, c);
         c = n;
     }
     t->whead = t->wtail = NULL;

@@ -78,7 +78,7 @@ void lc__dgram_on_writable(lc_loop *loop, int fd, void *arg)
         if (t->whead == NULL)
             t->wtail = NULL;
         t->wsize -= c->end;
-        free(c);
+        lc__wchunk_put(t->loop, c);
         if (n < 0)
             error_received(t, (int)n);
     }

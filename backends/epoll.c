@@ -162,14 +162,15 @@ static int ep_poll(lc_loop *loop, int64_t timeout_ns)
 {
     struct lc__epoll *e = loop->backend;
     int n;
-    if (loop->granularity_ns == 1) {
-        struct timespec ts, *tsp = NULL;
-        if (timeout_ns >= 0) {
-            ts.tv_sec = timeout_ns / 1000000000;
-            ts.tv_nsec = timeout_ns % 1000000000;
-            tsp = &ts;
-        }
-        n = pwait2(e->epfd, e->evs, e->nevs, tsp);
+    if (loop->granularity_ns == 1 && timeout_ns > 0) {
+        /* Only a positive timeout needs epoll_pwait2's nanoseconds; a zero
+         * or infinite one is the same wait through epoll_wait(2), without
+         * copying in a timespec (epoll_wait(2): timeout 0 returns at once,
+         * -1 blocks). */
+        struct timespec ts;
+        ts.tv_sec = timeout_ns / 1000000000;
+        ts.tv_nsec = timeout_ns % 1000000000;
+        n = pwait2(e->epfd, e->evs, e->nevs, &ts);
     } else {
         n = epoll_wait(e->epfd, e->evs, e->nevs, lc__timeout_ms_ceil(timeout_ns));
     }

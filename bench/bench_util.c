@@ -32,7 +32,7 @@ void lcb_parse_args(int argc, char **argv, struct lcb_opts *o, const char *what)
             }
             o->runs = (int)v;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("usage: %s [--tiny] [--runs N] [--only SUBSTR] [--json FILE]\n%s\n", argv[0], what);
+            printf("usage: %s [--tiny] [--runs N] [--only SUBSTR[,SUBSTR...]] [--json FILE]\n%s\n", argv[0], what);
             exit(0);
         } else {
             fprintf(stderr, "%s: unknown or incomplete option '%s' (try --help)\n", argv[0], a);
@@ -41,9 +41,25 @@ void lcb_parse_args(int argc, char **argv, struct lcb_opts *o, const char *what)
     }
 }
 
+/* --only takes one substring or several separated by commas. */
 int lcb_selected(const struct lcb_opts *o, const char *name)
 {
-    return o->only == NULL || strstr(name, o->only) != NULL;
+    if (o->only == NULL)
+        return 1;
+    for (const char *p = o->only; *p;) {
+        size_t n = strcspn(p, ",");
+        char part[64];
+        if (n > 0 && n < sizeof part) {
+            memcpy(part, p, n);
+            part[n] = '\0';
+            if (strstr(name, part) != NULL)
+                return 1;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
 }
 
 void lcb_spin_ns(int64_t ns)

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 /* The loop running in this thread: asyncio's _running_loop, per thread. */
 static _Thread_local lc_loop *lc__running;
@@ -27,6 +30,19 @@ int64_t lc_loop_time(const lc_loop *loop)
 {
     (void)loop;
     return lc_time_ns();
+}
+
+int64_t lc__timer_slack_ns(lc_loop *loop)
+{
+    if (loop->slack_ns < 0) {
+#ifdef PR_GET_TIMERSLACK
+        int s = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+        loop->slack_ns = s > 0 ? s : 0;
+#else
+        loop->slack_ns = 0;
+#endif
+    }
+    return loop->slack_ns;
 }
 
 int lc__check_open(const lc_loop *loop)
@@ -395,6 +411,7 @@ static int enter(lc_loop *loop)
         return LC_ERUNNING;
     loop->running = true;
     loop->thread = pthread_self();
+    loop->slack_ns = -1; /* the slack is per thread: read again in this one */
     lc__running = loop;
     return 0;
 }

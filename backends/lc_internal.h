@@ -145,6 +145,7 @@ struct lc_loop {
     bool running, closed, freed_by_close;
     atomic_bool stopping;
     pthread_t thread;       /* valid while running */
+    int64_t slack_ns;       /* the running thread's timer slack, -1: not read yet */
     uint64_t iterations;
 
     struct lc__ring ready;
@@ -207,6 +208,9 @@ int lc__timeout_ms_ceil(int64_t timeout_ns);
 /* --- for subsystems (transports, signals, processes) --- */
 lc_loop *lc__running_loop(void);
 int lc__check_open(const lc_loop *loop);  /* 0 or LC_ECLOSED */
+/* The timer slack of the thread running the loop (prctl(2)
+ * PR_GET_TIMERSLACK; 0 where there is none), read once per run. */
+int64_t lc__timer_slack_ns(lc_loop *loop);
 void lc__add_closer(lc_loop *loop, struct lc__closer *c, void (*fn)(lc_loop *, void *), void *arg);
 /* No-op on a node that is not linked. */
 void lc__remove_closer(struct lc__closer *c);

@@ -172,10 +172,13 @@ int main(int argc, char **argv)
         char name[40];
         snprintf(name, sizeof name, "lc-%s", names[i]);
         ni = add(impls, ni, &o, name, names[i], 0, NULL, 0, 0);
-        if (strcmp(names[i], "epoll") == 0) {
-            ni = add(impls, ni, &o, "lc-epoll@1ns", names[i], 0, NULL, 0, 1);
-            ni = add(impls, ni, &o, "lc-epoll-coarse", names[i], LC_LOOP_COARSE_TIMEOUT, NULL, 0, 0);
+        if (strcmp(names[i], "epoll") == 0 || strcmp(names[i], "io_uring") == 0) {
+            /* The ns-capable waits: at 1 ns slack too. */
+            snprintf(name, sizeof name, "lc-%s@1ns", names[i]);
+            ni = add(impls, ni, &o, name, names[i], 0, NULL, 0, 1);
         }
+        if (strcmp(names[i], "epoll") == 0)
+            ni = add(impls, ni, &o, "lc-epoll-coarse", names[i], LC_LOOP_COARSE_TIMEOUT, NULL, 0, 0);
     }
 #ifdef LCB_HAVE_UV
     ni = add(impls, ni, &o, "libuv", NULL, 0, lcb_uv_late, 0, 0);

@@ -51,6 +51,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #define UR_ENTRIES 256u
 /* Completions can outnumber submissions (a multishot poll, a recv on every
@@ -175,17 +176,62 @@ static int ur_probe(lc_probe *why)
     return 0;
 }
 
-static int ring_open(struct lc__uring *u)
+/* A completion-mode loop's ring runs its task work only when the loop
+ * enters it (IORING_SETUP_DEFER_TASKRUN, Linux 6.1; it requires
+ * IORING_SETUP_SINGLE_ISSUER, 6.0): the receives and sends that complete
+ * during an iteration are finished in one batch inside the next
+ * io_uring_enter(2), not one interruption each (io_uring_setup(2)).  The
+ * price is that one thread owns the ring; R_DISABLED (5.10) leaves the
+ * choice of that thread to the first entry, normally in lc_loop_run, so a
+ * loop may still be made in one thread and run in another.  A kernel that
+ * refuses the flags (EINVAL) gets the ring of readiness mode. */
+static int ring_open(struct lc__uring *u, unsigned loop_flags)
 {
     struct io_uring_params p;
-    memset(&p, 0, sizeof p);
-    p.flags = IORING_SETUP_CLAMP | IORING_SETUP_CQSIZE;
-    p.cq_entries = UR_CQ_ENTRIES;
-    int rc = io_uring_queue_init_params(UR_ENTRIES, &u->ring, &p);
+    int rc = -EINVAL;
+    u->bound = u->enabled = false;
+    if ((loop_flags & LC_LOOP_COMPLETION) && !u->no_bind) {
+        memset(&p, 0, sizeof p);
+        p.flags = IORING_SETUP_CLAMP | IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER |
+                  IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_R_DISABLED;
+        p.cq_entries = UR_CQ_ENTRIES;
+        rc = io_uring_queue_init_params(UR_ENTRIES, &u->ring, &p);
+        u->bound = rc == 0;
+        if (rc == -EINVAL)
+            u->no_bind = true;
+    }
+    if (rc == -EINVAL) {
+        memset(&p, 0, sizeof p);
+        p.flags = IORING_SETUP_CLAMP | IORING_SETUP_CQSIZE;
+        p.cq_entries = UR_CQ_ENTRIES;
+        rc = io_uring_queue_init_params(UR_ENTRIES, &u->ring, &p);
+    }
     if (rc < 0)
         return rc;
     u->ring_ok = true;
     return 0;
+}
+
+int lc__ur_may_enter(struct lc__uring *u)
+{
+    if (!u->bound)
+        return 0;
+    if (u->enabled)
+        return pthread_equal(u->owner, pthread_self()) ? 0 : LC_EBUSY;
+    /* io_uring_register(2) itself: Debian 12's liburing 2.3 declares
+     * io_uring_enable_rings() but does not export it. */
+    if (syscall(__NR_io_uring_register, u->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+        return -errno;
+    u->enabled = true;
+    u->owner = pthread_self();
+    return 0;
+}
+
+/* Task work the kernel holds for a bound ring until it is entered
+ * (IORING_SETUP_TASKRUN_FLAG sets IORING_SQ_TASKRUN then). */
+static bool taskrun_pending(const struct lc__uring *u)
+{
+    return u->bound && (IO_URING_READ_ONCE(*u->ring.sq.kflags) & IORING_SQ_TASKRUN);
 }
 
 static int ur_init(lc_loop *loop)
@@ -193,7 +239,7 @@ static int ur_init(lc_loop *loop)
     struct lc__uring *u = calloc(1, sizeof *u);
     if (u == NULL)
         return LC_ENOMEM;
-    int rc = ring_open(u);
+    int rc = ring_open(u, loop->opts.flags);
     if (rc < 0) {
         free(u);
         return rc;
@@ -275,8 +321,13 @@ struct io_uring_sqe *lc__ur_get_sqe(struct lc__uring *u, int *err)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
     if (sqe == NULL) {
+        int rc = lc__ur_may_enter(u);
+        if (rc < 0) {
+            *err = rc;
+            return NULL;
+        }
         u->submits++;
-        int rc = io_uring_submit(&u->ring);
+        rc = io_uring_submit(&u->ring);
         if (rc < 0) {
             *err = rc;
             return NULL;
@@ -384,7 +435,11 @@ static int ur_watch(lc_loop *loop, int fd, unsigned old_ev, unsigned new_ev)
             return 0;
         if ((rc = queue_remove(u, fd)) < 0)
             return rc;
-        /* Drop the pending poll's file reference now (see the top). */
+        /* Drop the pending poll's file reference now (see the top); a
+         * bound ring owned by another thread submits it with its next
+         * poll. */
+        if (lc__ur_may_enter(u) < 0)
+            return 0;
         u->submits++;
         rc = io_uring_submit(&u->ring);
         return rc < 0 && rc != -EINTR ? rc : 0;
@@ -539,8 +594,10 @@ static int64_t with_slack(lc_loop *loop, int64_t timeout_ns)
 static int ur_poll(lc_loop *loop, int64_t timeout_ns)
 {
     struct lc__uring *u = loop->backend;
-    int rc = flush_pending(u);
+    int rc = lc__ur_may_enter(u);
     if (rc < 0)
+        return rc; /* a completion-mode loop runs in the thread that owns its ring */
+    if ((rc = flush_pending(u)) < 0)
         return rc;
     if ((rc = lc__ur_streams_flush(u)) < 0)
         return rc;
@@ -561,9 +618,14 @@ static int ur_poll(lc_loop *loop, int64_t timeout_ns)
         /* Nothing to wait for: submit what is queued, if anything, and reap.
          * Poll completions reach the CQ ring through task work the kernel
          * runs on any return to user space, so no io_uring_enter(2) with a
-         * zero timeout is needed (it costs a timer setup). */
+         * zero timeout is needed (it costs a timer setup) — except on a
+         * bound ring, whose task work waits for an entry with GETEVENTS. */
         u->submits++;
-        rc = io_uring_sq_ready(&u->ring) ? io_uring_submit(&u->ring) : 0;
+        bool queued = io_uring_sq_ready(&u->ring) > 0;
+        if (u->bound)
+            rc = queued || taskrun_pending(u) ? io_uring_submit_and_get_events(&u->ring) : 0;
+        else
+            rc = queued ? io_uring_submit(&u->ring) : 0;
     } else {
         u->submits++;
         rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp, NULL);
@@ -601,7 +663,7 @@ static int ur_after_fork(lc_loop *loop)
     if (u->ring_ok)
         io_uring_queue_exit(&u->ring);
     u->ring_ok = false;
-    int rc = ring_open(u);
+    int rc = ring_open(u, loop->opts.flags);
     if (rc < 0)
         return rc;
     u->npending = 0;

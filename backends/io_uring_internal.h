@@ -18,6 +18,14 @@ struct ur_fd;
 struct lc__uring {
     struct io_uring ring;
     bool ring_ok;
+    /* A completion-mode ring is made with IORING_SETUP_SINGLE_ISSUER |
+     * IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED (Linux 6.1) and
+     * enabled by the first thread that enters it, which alone may enter it
+     * from then on (io_uring_setup(2)). */
+    bool bound;        /* made so (the kernel took the flags) */
+    bool enabled;      /* enabled by `owner` */
+    bool no_bind;      /* the kernel refused those flags: not tried again */
+    pthread_t owner;
     int multishot;     /* 1 yes, 0 no, -1 not yet confirmed by a CQE */
     uint32_t next_gen;
     struct ur_fd *fds;
@@ -47,6 +55,9 @@ struct lc__uring {
 #define LC__UR_OP_BIT (UINT64_C(1) << 63)
 
 /* io_uring.c */
+/* 0 if this thread may enter the ring (enabling a bound ring for it the
+ * first time), LC_EBUSY if a bound ring belongs to another thread. */
+int lc__ur_may_enter(struct lc__uring *u);
 /* An SQE, submitting what is queued first if the ring is full. */
 struct io_uring_sqe *lc__ur_get_sqe(struct lc__uring *u, int *err);
 /* Handle every CQE in the ring now (recorded; readiness is reported with

@@ -487,7 +487,12 @@ void lc__ur_stream_cancel(lc_loop *loop, lc_transport *t, int release)
         s->rst = OP_IDLE;
     if (s->sst == OP_WANTED)
         s->sst = OP_IDLE;
-    bool ok = (s->rst != OP_FLIGHT || queue_cancel(u, s, KIND_RECV) == 0) &&
+    /* A bound ring owned by another thread cannot be entered from here
+     * (io_uring_setup(2), IORING_SETUP_SINGLE_ISSUER): what is in flight is
+     * then given up to the kernel below, never freed under it. */
+    bool inflight = s->rst == OP_FLIGHT || s->sst == OP_FLIGHT;
+    bool ok = (!inflight || lc__ur_may_enter(u) == 0) &&
+              (s->rst != OP_FLIGHT || queue_cancel(u, s, KIND_RECV) == 0) &&
               (s->sst != OP_FLIGHT || queue_cancel(u, s, KIND_SEND) == 0);
     /* A recv or send armed on a socket is cancelled at once
      * (IORING_OP_ASYNC_CANCEL finds it in the poll table); the loop only

@@ -4,6 +4,9 @@
  * loop close.  The same tests run in both modes. */
 #include "test_transports.h"
 
+#include <pthread.h>
+#include <sys/utsname.h>
+
 /* Readiness: a write with nothing queued goes to the socket at once.
  * Completion: it is buffered and sent with the next poll (transport.h,
  * "Completion mode"); the buffer size says which happened. */
@@ -138,6 +141,40 @@ START_TEST(peer_reset_reaches_lost)
 }
 END_TEST
 
+static void *run_once_in_thread(void *arg)
+{
+    lc_loop *loop = arg;
+    return (void *)(intptr_t)lc_loop_run_once(loop, 0);
+}
+
+static int kernel_at_least(int major, int minor)
+{
+    struct utsname u;
+    int a = 0, b = 0;
+    if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &a, &b) != 2)
+        return 0;
+    return a > major || (a == major && b >= minor);
+}
+
+/* A loop made in one thread runs in another.  In completion mode on Linux
+ * 6.1+ that thread then owns the loop's ring (transport.h, "Completion
+ * mode"): another thread's run fails with LC_EBUSY and changes nothing;
+ * a readiness loop runs anywhere. */
+START_TEST(loop_thread_binding)
+{
+    lc_loop *loop = new_loop();
+    pthread_t th;
+    void *res;
+    ck_assert_int_eq(pthread_create(&th, NULL, run_once_in_thread, loop), 0);
+    ck_assert_int_eq(pthread_join(th, &res), 0);
+    ck_assert_int_eq((int)(intptr_t)res, 0);
+    int bound = (loop_flags() & LC_LOOP_COMPLETION) && kernel_at_least(6, 1);
+    ck_assert_int_eq(lc_loop_run_once(loop, 0), bound ? LC_EBUSY : 0);
+    ck_assert_int_eq(lc_loop_is_running(loop), 0);
+    lc_loop_free(loop); /* from a thread that does not own it: nothing in flight */
+}
+END_TEST
+
 /* LC_LOOP_COMPLETION: refused with LC_ENOTSUP by a backend without the
  * mode (loop.h), accepted by one that lists it; unknown flags: LC_EINVAL. */
 START_TEST(completion_flag_by_backend)
@@ -167,5 +204,6 @@ void lc_tt_add_mode_tcases(Suite *s)
     tcase_add_test(tc, pause_with_read_in_flight);
     tcase_add_test(tc, abort_with_ops_in_flight);
     tcase_add_test(tc, peer_reset_reaches_lost);
+    tcase_add_test(tc, loop_thread_binding);
     suite_add_tcase(s, tc);
 }

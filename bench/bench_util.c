@@ -23,6 +23,8 @@ void lcb_parse_args(int argc, char **argv, struct lcb_opts *o, const char *what)
             o->json_path = argv[++i];
         } else if (strcmp(a, "--only") == 0 && i + 1 < argc) {
             o->only = argv[++i];
+        } else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
+            o->config = argv[++i];
         } else if (strcmp(a, "--runs") == 0 && i + 1 < argc) {
             char *end;
             long v = strtol(argv[++i], &end, 10);
@@ -32,7 +34,9 @@ void lcb_parse_args(int argc, char **argv, struct lcb_opts *o, const char *what)
             }
             o->runs = (int)v;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            printf("usage: %s [--tiny] [--runs N] [--only SUBSTR[,SUBSTR...]] [--json FILE]\n%s\n", argv[0], what);
+            printf("usage: %s [--tiny] [--runs N] [--only SUBSTR[,SUBSTR...]] [--config SUBSTR[,SUBSTR...]]\n"
+                   "       [--json FILE]\n%s\n",
+                   argv[0], what);
             exit(0);
         } else {
             fprintf(stderr, "%s: unknown or incomplete option '%s' (try --help)\n", argv[0], a);
@@ -41,12 +45,12 @@ void lcb_parse_args(int argc, char **argv, struct lcb_opts *o, const char *what)
     }
 }
 
-/* --only takes one substring or several separated by commas. */
-int lcb_selected(const struct lcb_opts *o, const char *name)
+/* --only and --config take one substring or several separated by commas. */
+static int any_part_in(const char *list, const char *name)
 {
-    if (o->only == NULL)
+    if (list == NULL)
         return 1;
-    for (const char *p = o->only; *p;) {
+    for (const char *p = list; *p;) {
         size_t n = strcspn(p, ",");
         char part[64];
         if (n > 0 && n < sizeof part) {
@@ -61,6 +65,10 @@ int lcb_selected(const struct lcb_opts *o, const char *name)
     }
     return 0;
 }
+
+int lcb_selected(const struct lcb_opts *o, const char *name) { return any_part_in(o->only, name); }
+
+int lcb_config_selected(const struct lcb_opts *o, const char *config) { return any_part_in(o->config, config); }
 
 void lcb_spin_ns(int64_t ns)
 {

@@ -17,6 +17,7 @@ struct lcb_opts {
     const char *json_path; /* --json FILE */
     int runs;              /* --runs N (0: the program's default) */
     const char *only;      /* --only SUBSTR: implementations whose name contains it */
+    const char *config;    /* --config SUBSTR: configurations whose name contains it */
 };
 
 /* Parse the common options; extra usage text names program-specific ones.
@@ -24,6 +25,8 @@ struct lcb_opts {
 void lcb_parse_args(int argc, char **argv, struct lcb_opts *o, const char *what);
 /* 1 if implementation `name` was selected by --only. */
 int lcb_selected(const struct lcb_opts *o, const char *name);
+/* 1 if configuration `config` (as the tables name it) was selected by --config. */
+int lcb_config_selected(const struct lcb_opts *o, const char *config);
 
 static inline int64_t lcb_now_ns(void)
 {

@@ -164,6 +164,8 @@ int main(int argc, char **argv)
                 snprintf(config, sizeof config, "soon inflight=%d", inflight[c]);
             else
                 snprintf(config, sizeof config, "threadsafe threads=%d", threads[c - 2]);
+            if (!lcb_config_selected(&o, config))
+                continue;
             for (int j = 0; j < ni; j++) {
                 struct impl *im = &impls[(j + run) % ni];
                 char why[200];

@@ -219,6 +219,8 @@ int main(int argc, char **argv)
             struct lcb_chain c = {.n = ns[in], .a = as_full[ia], .w = ns[in]};
             char config[32];
             snprintf(config, sizeof config, "n=%d a=%d", c.n, c.a);
+            if (!lcb_config_selected(&o, config))
+                continue;
             /* Two fds per pair plus each loop's own (epoll fd, wakeup). */
             if (2L * c.n + 64 > nofile) {
                 for (int k = 0; k < ni; k++)

@@ -288,6 +288,11 @@ int main(int argc, char **argv)
     int ni = 0;
     if (lcb_selected(&o, "raw-epoll"))
         ni = add_impl(impls, ni, "raw-epoll", NULL, 0, &raw_schain);
+#ifdef LCB_HAVE_URING
+    lc_probe uring_why;
+    if (lcb_selected(&o, "raw-io_uring") && lc_backend_probe("io_uring", &uring_why) == 0 && uring_why.available)
+        ni = add_impl(impls, ni, "raw-io_uring", NULL, 0, &lcb_uring_schain);
+#endif
     const char *const *names;
     size_t nb = lc_backend_list(&names);
     for (size_t i = 0; i < nb && ni < 10; i++) {
@@ -324,6 +329,8 @@ int main(int argc, char **argv)
                 struct lcb_schain c = {.n = ns[in], .a = as[ia], .w = ns[in], .size = sizes[is]};
                 char config[48];
                 snprintf(config, sizeof config, "n=%d a=%d size=%zu", c.n, c.a, c.size);
+                if (!lcb_config_selected(&o, config))
+                    continue;
                 if (2L * c.n + 64 > nofile) {
                     for (int k = 0; k < ni; k++)
                         lcb_skip(r, config, impls[k].name, "RLIMIT_NOFILE too low for 2n + 64 fds");

@@ -175,6 +175,7 @@ const char *lcb_event_version(void);
 
 extern const struct lcb_chain_impl lcb_uv_chain, lcb_ev_chain, lcb_event_chain;
 extern const struct lcb_schain_impl lcb_uv_schain, lcb_event_schain;
+extern const struct lcb_schain_impl lcb_uring_schain; /* floor_uring.c */
 int lcb_uv_timers(int n, const int64_t *d, struct lcb_timers_result *o, char *why, size_t len);
 int lcb_ev_timers(int n, const int64_t *d, struct lcb_timers_result *o, char *why, size_t len);
 int lcb_event_timers(int n, const int64_t *d, struct lcb_timers_result *o, char *why, size_t len);

@@ -15,7 +15,7 @@
  * request and completes it again if the fd is still ready.  A kernel that
  * rejects the multishot flag (EINVAL before 5.13) gets one-shot polls,
  * re-added after each completion; LOOPCOMPAT_IO_URING_ONESHOT=1 forces that
- * path.
+ * path (and one receive per read in completion mode, io_uring_stream.c).
  *
  * watch() only queues SQEs (add, update, remove); they go to the kernel with
  * the wait, in one io_uring_enter(2) with a nanosecond __kernel_timespec
@@ -246,6 +246,7 @@ static int ur_init(lc_loop *loop)
     }
     const char *env = getenv("LOOPCOMPAT_IO_URING_ONESHOT");
     u->multishot = (env && strcmp(env, "1") == 0) ? 0 : -1;
+    u->no_ms_recv = u->multishot == 0; /* and one receive per read */
     u->next_gen = 1;
     lc__ur_streams_init(u);
     loop->backend = u;

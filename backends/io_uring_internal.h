@@ -47,6 +47,13 @@ struct lc__uring {
     int br_state;
     struct io_uring_buf_ring *br;
     unsigned char *bufs;
+    /* Results of multishot receives not delivered yet, by buffer id: each
+     * stream chains its own in arrival order. */
+    struct lc__ur_bq {
+        int next; /* the stream's next buffer id, -1 at the end */
+        int res;  /* bytes in the buffer */
+    } *bq;
+    bool no_ms_recv; /* the kernel refused IORING_RECV_MULTISHOT (before 6.0) */
 };
 
 /* user_data of the completion-mode ops: this bit, the state's address and

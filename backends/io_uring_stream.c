@@ -16,6 +16,15 @@
  * IORING_RECVSEND_POLL_FIRST (Linux 5.19): the socket is most likely empty,
  * so the kernel arms the poll without trying the read first.
  *
+ * With the provided buffers below, a transport's receive is multishot
+ * (IORING_RECV_MULTISHOT, Linux 6.0; io_uring_prep_recv_multishot(3)):
+ * armed once, it posts a CQE for every arrival (IORING_CQE_F_MORE while it
+ * stays armed) instead of a receive submitted, armed and torn down per
+ * read.  Its results queue per transport until complete() delivers them.
+ * Pausing cancels it (IORING_OP_ASYNC_CANCEL), and what arrives before the
+ * cancel lands is kept; a kernel that refuses the flag (EINVAL) gets one
+ * receive per read.
+ *
  * The receives pick their buffer from a ring of provided buffers shared by
  * every transport of the loop (IOSQE_BUFFER_SELECT with a ring registered
  * by io_uring_register_buf_ring(3), Linux 5.19): a buffer is taken only
@@ -90,6 +99,15 @@ struct ur_stream {
     bool rpf;        /* the recv in flight was sent with POLL_FIRST */
     int rres, sres;
     int rbid;        /* provided buffer holding the recv result, -1: t->rbuf */
+    /* A multishot recv (ms): its data results queue as buffer ids chained
+     * through u->bq (qhead..qtail, -1: none); the CQE that ends it puts
+     * its result in rres and the op in OP_DONE.  What it brings while
+     * reading is paused is kept (kept[0..klen)), and so is the end it
+     * reports then (kend: rres is kept too). */
+    bool ms, ms_cancel, kend;
+    int qhead, qtail;
+    unsigned char *kept;
+    size_t klen, kcap;
     struct msghdr msg;
     struct iovec iov[LC__WRITEV_MAX];
 };
@@ -122,6 +140,8 @@ static uint64_t ud_of(struct ur_stream *s, unsigned kind)
 {
     return LC__UR_OP_BIT | (uint64_t)(uintptr_t)s | kind;
 }
+
+static int queue_cancel(struct lc__uring *u, struct ur_stream *s, unsigned kind);
 
 void lc__ur_streams_init(struct lc__uring *u)
 {
@@ -175,7 +195,9 @@ static void br_setup(struct lc__uring *u)
                     -1, 0);
     u->br = ring == MAP_FAILED ? NULL : ring;
     u->bufs = bufs == MAP_FAILED ? NULL : bufs;
-    if (u->br == NULL || u->bufs == NULL) {
+    if (u->bq == NULL)
+        u->bq = malloc(BR_ENTRIES * sizeof *u->bq);
+    if (u->br == NULL || u->bufs == NULL || u->bq == NULL) {
         br_unmap(u);
         return;
     }
@@ -202,6 +224,7 @@ int lc__ur_stream_start(lc_loop *loop, lc_transport *t)
         return LC_ENOMEM;
     s->t = t;
     s->rbid = -1;
+    s->qhead = s->qtail = -1;
     if (u->br_state == 0)
         br_setup(u);
     if (u->br_state == 1) {
@@ -222,9 +245,14 @@ void lc__ur_stream_recv(lc_loop *loop, lc_transport *t, int on)
     if (!on) {
         if (s->rst == OP_WANTED)
             s->rst = OP_IDLE; /* the flush skips it */
+        else if (s->rst == OP_FLIGHT && s->ms && !s->ms_cancel && queue_cancel(u, s, KIND_RECV) == 0)
+            s->ms_cancel = true; /* it would go on receiving while paused */
         return;
     }
-    if (s->rst == OP_IDLE) {
+    if (s->klen || s->kend) {
+        /* Kept while paused: delivered by complete(), which re-arms. */
+        link_push(&u->done, &s->done);
+    } else if (s->rst == OP_IDLE) {
         s->rst = OP_WANTED;
         link_push(&u->submit, &s->sub);
     } else if (s->rst == OP_KEPT) {
@@ -259,14 +287,21 @@ static int prep_recv(struct lc__uring *u, struct ur_stream *s)
     struct io_uring_sqe *sqe = lc__ur_get_sqe(u, &err);
     if (sqe == NULL)
         return err;
-    if (u->br_state == 1) {
+    s->ms = u->br_state == 1 && !u->no_ms_recv;
+    s->ms_cancel = false;
+    if (s->ms) {
+        /* Length 0: each receive takes a whole provided buffer. */
+        io_uring_prep_recv_multishot(sqe, t->fd, NULL, 0, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = BR_GROUP;
+    } else if (u->br_state == 1) {
         io_uring_prep_recv(sqe, t->fd, NULL, LC__READ_CHUNK, 0);
         sqe->flags |= IOSQE_BUFFER_SELECT;
         sqe->buf_group = BR_GROUP;
     } else {
         io_uring_prep_recv(sqe, t->fd, t->rbuf, LC__READ_CHUNK, 0);
     }
-    s->rpf = s->poll_first && !u->no_poll_first;
+    s->rpf = !s->ms && s->poll_first && !u->no_poll_first;
     if (s->rpf)
         sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
     io_uring_sqe_set_data64(sqe, ud_of(s, KIND_RECV));
@@ -326,9 +361,10 @@ void lc__ur_stream_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
     int bid = (kind == KIND_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
                   ? (int)(cqe->flags >> IORING_CQE_BUFFER_SHIFT)
                   : -1;
+    bool more = (cqe->flags & IORING_CQE_F_MORE) != 0; /* a multishot recv stays armed */
     if (s->t == NULL) { /* given up by stream_cancel: nothing to deliver to */
         br_put(u, bid);
-        if (kind == KIND_RECV)
+        if (kind == KIND_RECV && !more)
             s->rst = OP_IDLE;
         else
             s->sst = OP_IDLE;
@@ -338,7 +374,26 @@ void lc__ur_stream_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
         }
         return;
     }
-    if (kind == KIND_RECV && s->rst == OP_FLIGHT) {
+    if (kind == KIND_RECV && s->rst == OP_FLIGHT && s->ms) {
+        if (bid >= 0 && cqe->res > 0) {
+            u->bq[bid].next = -1;
+            u->bq[bid].res = cqe->res;
+            if (s->qtail >= 0)
+                u->bq[s->qtail].next = bid;
+            else
+                s->qhead = bid;
+            s->qtail = bid;
+        } else {
+            br_put(u, bid);
+        }
+        if (!more) {
+            /* Ended: by an error, EOF, the ring running out of buffers
+             * (ENOBUFS), a cancel, or the kernel's own limit with data
+             * (then submitted again, as after EAGAIN). */
+            s->rres = cqe->res > 0 ? -EAGAIN : cqe->res;
+            s->rst = OP_DONE;
+        }
+    } else if (kind == KIND_RECV && s->rst == OP_FLIGHT) {
         s->rres = cqe->res;
         s->rbid = bid;
         s->rst = OP_DONE;
@@ -364,6 +419,111 @@ static void want_recv_again(struct lc__uring *u, struct ur_stream *s)
         !(f & (LC__T_CLOSING | LC__T_READ_PAUSED | LC__T_EOF_READ))) {
         s->rst = OP_WANTED;
         link_push(&u->submit, &s->sub);
+    }
+}
+
+/* Append to what is kept while reading is paused (multishot results). */
+static int keep(struct ur_stream *s, const unsigned char *p, size_t n)
+{
+    if (s->kcap - s->klen < n) {
+        size_t cap = s->kcap ? s->kcap : LC__READ_CHUNK;
+        while (cap - s->klen < n)
+            cap *= 2;
+        unsigned char *k = realloc(s->kept, cap);
+        if (k == NULL)
+            return LC_ENOMEM;
+        s->kept = k;
+        s->kcap = cap;
+    }
+    memcpy(s->kept + s->klen, p, n);
+    s->klen += n;
+    return 0;
+}
+
+/* The end of a receive (EOF or an error; EAGAIN, ENOBUFS and EINTR submit
+ * it again), after its data was delivered. */
+static void recv_end(struct lc__uring *u, struct ur_stream *s, int res)
+{
+    if (res == 0) {
+        lc__stream_eof(s->t);
+    } else if (res == -EINVAL && s->rpf && !u->no_poll_first) {
+        u->no_poll_first = true; /* before Linux 5.19 */
+        want_recv_again(u, s);
+    } else if (res == -EINVAL && s->ms && !u->no_ms_recv) {
+        u->no_ms_recv = true; /* before Linux 6.0 */
+        want_recv_again(u, s);
+    } else if (transient(res) || res == -ECANCELED) {
+        want_recv_again(u, s); /* ECANCELED: paused, or stopped reading */
+    } else {
+        lc__transport_fatal(s->t, res);
+    }
+}
+
+/* The queued results of a multishot recv, in order: to data_received,
+ * kept while paused, dropped once the transport stopped reading. */
+static void drain_queue(struct lc__uring *u, struct ur_stream *s)
+{
+    lc_transport *t = s->t;
+    while (s->qhead >= 0 && !t->loop->closed) {
+        int bid = s->qhead;
+        s->qhead = u->bq[bid].next;
+        if (s->qhead < 0)
+            s->qtail = -1;
+        size_t n = (size_t)u->bq[bid].res;
+        unsigned f = t->flags;
+        if (f & (LC__T_CLOSING | LC__T_LOST_QUEUED)) {
+            br_put(u, bid);
+        } else if (f & LC__T_READ_PAUSED) {
+            int rc = keep(s, br_buf(u, bid), n);
+            br_put(u, bid);
+            if (rc < 0)
+                lc__transport_fatal(t, rc);
+        } else if (!(f & LC__T_READING)) {
+            br_put(u, bid);
+        } else {
+            if (t->proto && t->proto->data_received)
+                t->proto->data_received(t, br_buf(u, bid), n);
+            br_put(u, bid);
+        }
+    }
+}
+
+/* A multishot recv ended (OP_DONE), its data delivered. */
+static void ms_end(struct lc__uring *u, struct ur_stream *s)
+{
+    lc_transport *t = s->t;
+    int res = s->rres;
+    s->rst = OP_IDLE;
+    if (t->flags & (LC__T_CLOSING | LC__T_LOST_QUEUED))
+        return;
+    if ((t->flags & LC__T_READ_PAUSED) && !transient(res) && res != -ECANCELED) {
+        s->kend = true; /* EOF or an error: after the kept data, on resume */
+        return;
+    }
+    if (!(t->flags & LC__T_READING) && !(t->flags & LC__T_READ_PAUSED))
+        return;
+    recv_end(u, s, res);
+}
+
+/* What was kept while paused, now that reading resumed. */
+static void deliver_kept(struct lc__uring *u, struct ur_stream *s)
+{
+    lc_transport *t = s->t;
+    if (t->flags & (LC__T_CLOSING | LC__T_LOST_QUEUED | LC__T_READ_PAUSED))
+        return;
+    if (s->klen) {
+        size_t n = s->klen;
+        s->klen = 0;
+        if (t->proto && t->proto->data_received)
+            t->proto->data_received(t, s->kept, n);
+    }
+    if (t->loop->closed || (t->flags & (LC__T_CLOSING | LC__T_LOST_QUEUED | LC__T_READ_PAUSED)))
+        return;
+    if (s->kend) {
+        s->kend = false;
+        recv_end(u, s, s->rres);
+    } else {
+        want_recv_again(u, s);
     }
 }
 
@@ -403,16 +563,7 @@ static void deliver_recv(struct lc__uring *u, struct ur_stream *s)
         return;
     }
     br_put(u, bid);
-    if (res == 0) {
-        lc__stream_eof(t);
-    } else if (res == -EINVAL && s->rpf && !u->no_poll_first) {
-        u->no_poll_first = true; /* before Linux 5.19 */
-        want_recv_again(u, s);
-    } else if (transient(res)) {
-        want_recv_again(u, s);
-    } else {
-        lc__transport_fatal(t, res);
-    }
+    recv_end(u, s, res);
 }
 
 static void deliver_send(struct lc__uring *u, struct ur_stream *s)
@@ -450,9 +601,17 @@ void lc__ur_complete(lc_loop *loop)
         struct ur_stream *s = FROM_LINK(batch.next, done);
         link_del(&s->done);
         /* A state is freed only when its transport is (never from inside
-         * a protocol callback), so s stays valid across both deliveries. */
-        if (s->rst == OP_DONE)
-            deliver_recv(u, s);
+         * a protocol callback), so s stays valid across the deliveries. */
+        if (s->klen || s->kend)
+            deliver_kept(u, s);
+        if (s->qhead >= 0 && !loop->closed)
+            drain_queue(u, s);
+        if (s->rst == OP_DONE && !loop->closed) {
+            if (s->ms)
+                ms_end(u, s);
+            else
+                deliver_recv(u, s);
+        }
         if (s->sst == OP_DONE)
             deliver_send(u, s);
     }
@@ -516,9 +675,20 @@ void lc__ur_stream_cancel(lc_loop *loop, lc_transport *t, int release)
         s->rst = OP_IDLE;
     br_put(u, s->rbid);
     s->rbid = -1;
+    while (s->qhead >= 0) {
+        int bid = s->qhead;
+        s->qhead = u->bq[bid].next;
+        br_put(u, bid);
+    }
+    s->qtail = -1;
+    s->klen = 0;
+    s->kend = false;
     if (s->sst == OP_DONE)
         s->sst = OP_IDLE;
     if (release || !ok) {
+        free(s->kept);
+        s->kept = NULL;
+        s->kcap = 0;
         if (ok) {
             link_del(&s->all);
             free(s);
@@ -542,7 +712,7 @@ void lc__ur_streams_after_fork(struct lc__uring *u)
         if (s->t == NULL)
             continue;
         if (s->rst == OP_FLIGHT)
-            s->rst = OP_WANTED;
+            s->rst = OP_WANTED; /* its queued results stay, in the mapped pool */
         if (s->sst == OP_FLIGHT)
             s->sst = OP_WANTED;
         if (s->rst == OP_WANTED || s->sst == OP_WANTED)
@@ -558,9 +728,12 @@ void lc__ur_streams_destroy(struct lc__uring *u)
         link_del(&s->all);
         if (s->t)
             s->t->cs = NULL;
+        free(s->kept);
         free(s);
     }
     br_unmap(u);
+    free(u->bq);
+    u->bq = NULL;
 }
 
 #endif /* LC_HAVE_LIBURING */

@@ -141,6 +141,96 @@ START_TEST(peer_reset_reaches_lost)
 }
 END_TEST
 
+/* Two transports whose data callbacks pause each other: the first one
+ * delivered pauses the second while its data may already be in hand (in
+ * completion mode, reaped in the same batch: it is then kept). */
+struct xp {
+    struct xp *other;
+    lc_transport *t;
+    char data[64];
+    size_t len;
+    int eof, lost, lost_err;
+};
+
+static void xp_data(lc_transport *t, const void *d, size_t n)
+{
+    struct xp *x = lc_transport_userdata(t);
+    ck_assert_uint_le(x->len + n, sizeof x->data);
+    ck_assert_int_eq(x->eof, 0);
+    memcpy(x->data + x->len, d, n);
+    x->len += n;
+    if (x->other->t && lc_transport_is_reading(x->other->t))
+        ck_assert_int_eq(lc_transport_pause_reading(x->other->t), 0);
+}
+
+static int xp_eof(lc_transport *t)
+{
+    struct xp *x = lc_transport_userdata(t);
+    x->eof++;
+    return 0;
+}
+
+static void xp_made(lc_transport *t) { ((struct xp *)lc_transport_userdata(t))->t = t; }
+
+static void xp_lost(lc_transport *t, int err)
+{
+    struct xp *x = lc_transport_userdata(t);
+    x->lost++;
+    x->lost_err = err;
+    x->t = NULL;
+}
+
+static const lc_protocol xp_proto = {
+    .connection_made = xp_made, .data_received = xp_data, .eof_received = xp_eof, .connection_lost = xp_lost};
+
+/* Paused by another transport's data callback in the same iteration: the
+ * paused one's data (and EOF) comes after resume_reading, once, in order,
+ * and never while paused. */
+START_TEST(pause_from_another_callback)
+{
+    lc_loop *loop = new_loop();
+    int sv[2][2];
+    struct xp x[2];
+    memset(x, 0, sizeof x);
+    x[0].other = &x[1];
+    x[1].other = &x[0];
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]), 0);
+        lc_transport *t;
+        ck_assert_int_eq(lc_stream_open(loop, sv[i][0], &xp_proto, &x[i], &t), 0);
+    }
+    spin(loop, 3);
+    ck_assert_ptr_nonnull(x[0].t);
+    ck_assert_ptr_nonnull(x[1].t);
+    ck_assert_int_eq(write(sv[0][1], "first", 5), 5);
+    ck_assert_int_eq(write(sv[1][1], "second", 6), 6);
+    shutdown(sv[1][1], SHUT_WR); /* and EOF after it */
+    spin(loop, 5);
+    /* Whichever came first paused the other, which got nothing. */
+    int p = x[0].len ? 1 : 0;
+    ck_assert_uint_gt(x[1 - p].len, 0);
+    ck_assert_uint_eq(x[p].len, 0);
+    ck_assert_int_eq(x[p].eof, 0);
+    ck_assert_ptr_nonnull(x[p].t);
+    ck_assert_int_eq(lc_transport_is_reading(x[p].t), 0);
+    ck_assert_int_eq(lc_transport_resume_reading(x[p].t), 0);
+    ck_assert_uint_eq(x[p].len, 0); /* never from inside resume_reading */
+    if (p == 0)
+        ck_assert_int_eq(write(sv[0][1], "+more", 5), 5);
+    for (int i = 0; i < 200 && !(x[1].eof && x[0].len == (p == 0 ? 10u : 5u)); i++)
+        spin(loop, 1);
+    ck_assert_uint_eq(x[0].len, p == 0 ? 10 : 5);
+    ck_assert(memcmp(x[0].data, p == 0 ? "first+more" : "first", x[0].len) == 0);
+    ck_assert_uint_eq(x[1].len, 6);
+    ck_assert(memcmp(x[1].data, "second", 6) == 0);
+    ck_assert_int_eq(x[1].eof, 1);
+    ck_assert_int_eq(x[0].eof, 0);
+    for (int i = 0; i < 2; i++)
+        close(sv[i][1]);
+    lc_loop_free(loop);
+}
+END_TEST
+
 static void *run_once_in_thread(void *arg)
 {
     lc_loop *loop = arg;
@@ -205,5 +295,6 @@ void lc_tt_add_mode_tcases(Suite *s)
     tcase_add_test(tc, abort_with_ops_in_flight);
     tcase_add_test(tc, peer_reset_reaches_lost);
     tcase_add_test(tc, loop_thread_binding);
+    tcase_add_test(tc, pause_from_another_callback);
     suite_add_tcase(s, tc);
 }

@@ -1,7 +1,8 @@
 /* TCP ping-pong over loopback (libuv's ping_pongs shape): both ends of one
  * connection in one loop, "PING\n" written, echoed, counted; round trips
  * per second over `seconds` (5 s; --tiny 0.2 s).  Ours through transports
- * (lc_stream_open on each fd) on every backend that takes them; libuv
+ * (lc_stream_open on each fd) on every backend that takes them, and again
+ * in completion mode where a backend has it (LC_LOOP_COMPLETION); libuv
  * uv_read_start/uv_write; libevent bufferevents; a raw epoll loop with
  * read(2)/write(2) as the floor.  Runs interleave round by round. */
 #include "bench_util.h"
@@ -99,6 +100,7 @@ static const lc_protocol lc_client_proto = {.data_received = lc_client_rx, .conn
 static const lc_protocol lc_server_proto = {.data_received = lc_server_rx, .connection_lost = lc_lost};
 
 static const char *lc_backend_now;
+static unsigned lc_flags_now; /* LC_LOOP_COMPLETION for the -completion rows */
 
 static int lc_pingpong(int cfd, int sfd, double seconds, long *rts, double *elapsed_ns, char *why, size_t len)
 {
@@ -106,6 +108,7 @@ static int lc_pingpong(int cfd, int sfd, double seconds, long *rts, double *elap
     memset(&p, 0, sizeof p);
     lc_loop_options o = {0};
     o.backend = lc_backend_now;
+    o.flags = lc_flags_now;
     int rc = lc_loop_new(&p.loop, &o);
     if (rc == 0 && (rc = lc_stream_open(p.loop, cfd, &lc_client_proto, NULL, &p.c)) == 0)
         cfd = -1;
@@ -200,6 +203,7 @@ struct impl {
     const char *backend;
     lcb_pingpong_fn fn;
     int skipped;
+    unsigned flags;
 };
 
 int main(int argc, char **argv)
@@ -216,29 +220,34 @@ int main(int argc, char **argv)
     struct impl impls[16];
     int ni = 0;
     if (lcb_selected(&o, "raw-epoll"))
-        impls[ni++] = (struct impl){"raw-epoll", NULL, raw_pingpong, 0};
+        impls[ni++] = (struct impl){"raw-epoll", NULL, raw_pingpong, 0, 0};
     const char *const *names;
     size_t nb = lc_backend_list(&names);
     for (size_t i = 0; i < nb && ni < 12; i++) {
         lc_probe why;
         if (lc_backend_probe(names[i], &why) < 0 || !why.available)
             continue;
-        snprintf(impls[ni].name, sizeof impls[ni].name, "lc-%s", names[i]);
-        if (!lcb_selected(&o, impls[ni].name))
-            continue;
-        impls[ni].backend = names[i];
-        impls[ni].fn = lc_pingpong;
-        impls[ni].skipped = 0;
-        ni++;
+        for (int completion = 0; completion < 2; completion++) {
+            if (completion && !(lc_backend_loop_flags(names[i]) & LC_LOOP_COMPLETION))
+                continue;
+            snprintf(impls[ni].name, sizeof impls[ni].name, "lc-%s%s", names[i], completion ? "-completion" : "");
+            if (!lcb_selected(&o, impls[ni].name))
+                continue;
+            impls[ni].backend = names[i];
+            impls[ni].fn = lc_pingpong;
+            impls[ni].skipped = 0;
+            impls[ni].flags = completion ? LC_LOOP_COMPLETION : 0;
+            ni++;
+        }
     }
 #ifdef LCB_HAVE_UV
     if (lcb_selected(&o, "libuv"))
-        impls[ni++] = (struct impl){"libuv", NULL, lcb_uv_pingpong, 0};
+        impls[ni++] = (struct impl){"libuv", NULL, lcb_uv_pingpong, 0, 0};
     lcb_report_peer(r, "libuv", lcb_uv_version());
 #endif
 #ifdef LCB_HAVE_EVENT
     if (lcb_selected(&o, "libevent"))
-        impls[ni++] = (struct impl){"libevent", NULL, lcb_event_pingpong, 0};
+        impls[ni++] = (struct impl){"libevent", NULL, lcb_event_pingpong, 0, 0};
     if (lcb_event_version())
         lcb_report_peer(r, "libevent", lcb_event_version());
 #endif
@@ -258,6 +267,7 @@ int main(int argc, char **argv)
             long rts = 0;
             double ns = 0;
             lc_backend_now = im->backend;
+            lc_flags_now = im->flags;
             if (im->fn(cfd, sfd, seconds, &rts, &ns, why, sizeof why) < 0) {
                 im->skipped = 1;
                 lcb_skip(r, config, im->name, why);

@@ -176,21 +176,24 @@ static int ur_probe(lc_probe *why)
     return 0;
 }
 
-/* A completion-mode loop's ring runs its task work only when the loop
- * enters it (IORING_SETUP_DEFER_TASKRUN, Linux 6.1; it requires
- * IORING_SETUP_SINGLE_ISSUER, 6.0): the receives and sends that complete
- * during an iteration are finished in one batch inside the next
- * io_uring_enter(2), not one interruption each (io_uring_setup(2)).  The
- * price is that one thread owns the ring; R_DISABLED (5.10) leaves the
- * choice of that thread to the first entry, normally in lc_loop_run, so a
- * loop may still be made in one thread and run in another.  A kernel that
- * refuses the flags (EINVAL) gets the ring of readiness mode. */
+/* The ring runs its task work only when the loop enters it
+ * (IORING_SETUP_DEFER_TASKRUN, Linux 6.1; it requires
+ * IORING_SETUP_SINGLE_ISSUER, 6.0): the polls, receives and sends that
+ * complete during an iteration are finished in one batch inside the next
+ * io_uring_enter(2), not one interruption of the loop's thread each
+ * (io_uring_setup(2)).  The price is that one thread owns the ring;
+ * R_DISABLED (5.10) leaves the choice of that thread to the first entry,
+ * normally in lc_loop_run, so a loop may still be made in one thread and
+ * run in another.  A loop run later by another thread moves to a new ring
+ * (ur_poll) unless completion-mode transports hold buffers in the old one.
+ * A kernel that refuses the flags (EINVAL) gets a plain ring. */
 static int ring_open(struct lc__uring *u, unsigned loop_flags)
 {
     struct io_uring_params p;
     int rc = -EINVAL;
     u->bound = u->enabled = false;
-    if ((loop_flags & LC_LOOP_COMPLETION) && !u->no_bind) {
+    (void)loop_flags;
+    if (!u->no_bind) {
         memset(&p, 0, sizeof p);
         p.flags = IORING_SETUP_CLAMP | IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER |
                   IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_R_DISABLED;
@@ -592,12 +595,25 @@ static int64_t with_slack(lc_loop *loop, int64_t timeout_ns)
     return timeout_ns > INT64_MAX - slack ? INT64_MAX : timeout_ns + slack;
 }
 
+static int ring_renew(lc_loop *loop);
+
 static int ur_poll(lc_loop *loop, int64_t timeout_ns)
 {
     struct lc__uring *u = loop->backend;
     int rc = lc__ur_may_enter(u);
+    if (rc == LC_EBUSY && !lc__ur_streams_any(u)) {
+        /* Run by a thread that does not own the ring.  Poll requests hold
+         * no memory of the loop's, so the old ring may be closed from any
+         * thread (the kernel cancels its requests): the loop moves to a
+         * new one, as a forked child does.  Completion-mode transports
+         * hold buffers in theirs: such a loop stays with its thread. */
+        if ((rc = ring_renew(loop)) == 0) {
+            lc__ur_streams_moved(u);
+            rc = lc__ur_may_enter(u);
+        }
+    }
     if (rc < 0)
-        return rc; /* a completion-mode loop runs in the thread that owns its ring */
+        return rc;
     if ((rc = flush_pending(u)) < 0)
         return rc;
     if ((rc = lc__ur_streams_flush(u)) < 0)
@@ -655,12 +671,10 @@ static int ur_poll(lc_loop *loop, int64_t timeout_ns)
     return nready;
 }
 
-static int ur_after_fork(lc_loop *loop)
+/* A new ring for the loop, every watched fd polled again on it. */
+static int ring_renew(lc_loop *loop)
 {
     struct lc__uring *u = loop->backend;
-    /* The child shares the parent's ring (io_uring_setup(2): the rings are
-     * shared memory); unmapping and closing our copy leaves the parent's
-     * requests alone.  Every watched fd is then polled on a new ring. */
     if (u->ring_ok)
         io_uring_queue_exit(&u->ring);
     u->ring_ok = false;
@@ -677,8 +691,18 @@ static int ur_after_fork(lc_loop *loop)
         if (f->events && (rc = mark_pending(u, fd)) < 0)
             return rc;
     }
-    lc__ur_streams_after_fork(u);
     return 0;
+}
+
+static int ur_after_fork(lc_loop *loop)
+{
+    /* The child shares the parent's ring (io_uring_setup(2): the rings are
+     * shared memory); unmapping and closing our copy leaves the parent's
+     * requests alone. */
+    int rc = ring_renew(loop);
+    if (rc == 0)
+        lc__ur_streams_after_fork(loop->backend);
+    return rc;
 }
 
 const struct lc_backend_ops lc__backend_io_uring = {

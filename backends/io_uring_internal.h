@@ -81,6 +81,11 @@ bool lc__ur_streams_ready(const struct lc__uring *u);
 /* On a new ring in a forked child: submit again what was in flight. */
 void lc__ur_streams_after_fork(struct lc__uring *u);
 void lc__ur_streams_destroy(struct lc__uring *u);
+/* Any completion-mode transport on the loop. */
+bool lc__ur_streams_any(const struct lc__uring *u);
+/* The ring is being replaced while no transport uses it: its provided
+ * buffers are registered again, with the next transport. */
+void lc__ur_streams_moved(struct lc__uring *u);
 
 int lc__ur_stream_start(lc_loop *loop, struct lc_transport *t);
 void lc__ur_stream_recv(lc_loop *loop, struct lc_transport *t, int on);

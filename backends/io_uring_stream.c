@@ -720,6 +720,14 @@ void lc__ur_streams_after_fork(struct lc__uring *u)
     }
 }
 
+bool lc__ur_streams_any(const struct lc__uring *u) { return !list_empty(&u->streams); }
+
+void lc__ur_streams_moved(struct lc__uring *u)
+{
+    br_unmap(u);
+    u->br_state = 0;
+}
+
 void lc__ur_streams_destroy(struct lc__uring *u)
 {
     /* After io_uring_queue_exit(): no request is left in the kernel. */

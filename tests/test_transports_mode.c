@@ -246,22 +246,60 @@ static int kernel_at_least(int major, int minor)
     return a > major || (a == major && b >= minor);
 }
 
-/* A loop made in one thread runs in another.  In completion mode on Linux
- * 6.1+ that thread then owns the loop's ring (transport.h, "Completion
- * mode"): another thread's run fails with LC_EBUSY and changes nothing;
- * a readiness loop runs anywhere. */
+/* A loop made in one thread runs in another, and later in a third: a
+ * reader registered before keeps firing.  On io_uring (Linux 6.1+) the
+ * running thread owns the loop's ring; a readiness loop moves to a new ring
+ * when another thread runs it, while a completion-mode loop whose
+ * transports have receives in flight stays with its thread: another
+ * thread's run fails with LC_EBUSY and changes nothing (transport.h,
+ * "Completion mode"). */
+static void count_cb(lc_loop *loop, int fd, void *arg)
+{
+    (void)loop;
+    char c;
+    if (read(fd, &c, 1) == 1)
+        ++*(int *)arg;
+}
+
 START_TEST(loop_thread_binding)
 {
     lc_loop *loop = new_loop();
+    int ev[2], fired = 0;
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, ev), 0);
+    ck_assert_int_eq(lc_add_reader(loop, ev[0], count_cb, &fired), 0);
+    int sv[2];
+    struct rec r = {0};
+    if (loop_flags() & LC_LOOP_COMPLETION)
+        stream_pair(loop, 0, sv, &r); /* its receive stays in flight */
     pthread_t th;
     void *res;
+    ck_assert_int_eq(write(ev[1], "x", 1), 1);
     ck_assert_int_eq(pthread_create(&th, NULL, run_once_in_thread, loop), 0);
     ck_assert_int_eq(pthread_join(th, &res), 0);
     ck_assert_int_eq((int)(intptr_t)res, 0);
+    ck_assert_int_eq(fired, 1);
+    ck_assert_int_eq(write(ev[1], "y", 1), 1);
     int bound = (loop_flags() & LC_LOOP_COMPLETION) && kernel_at_least(6, 1);
     ck_assert_int_eq(lc_loop_run_once(loop, 0), bound ? LC_EBUSY : 0);
     ck_assert_int_eq(lc_loop_is_running(loop), 0);
-    lc_loop_free(loop); /* from a thread that does not own it: nothing in flight */
+    ck_assert_int_eq(fired, bound ? 1 : 2);
+    if (!bound) {
+        /* And back to a thread of its own. */
+        ck_assert_int_eq(write(ev[1], "z", 1), 1);
+        ck_assert_int_eq(pthread_create(&th, NULL, run_once_in_thread, loop), 0);
+        ck_assert_int_eq(pthread_join(th, &res), 0);
+        ck_assert_int_eq((int)(intptr_t)res, 0);
+        ck_assert_int_eq(fired, 3);
+    }
+    /* Freed by a thread that does not own it: a transport's receive in
+     * flight is left to the kernel, not freed under it. */
+    lc_loop_free(loop);
+    if (loop_flags() & LC_LOOP_COMPLETION) {
+        close(sv[1]);
+        rec_free(&r);
+    }
+    close(ev[0]);
+    close(ev[1]);
 }
 END_TEST
 

@@ -46,12 +46,14 @@
  *     kernel released the transport's buffers and socket, so the socket is
  *     closed when connection_lost is delivered, as in readiness mode.
  * Pipes, PTYs and datagram endpoints stay on readiness in that mode.
- * On Linux 6.1 and later the loop belongs to the first thread that runs it
- * (its ring is made with IORING_SETUP_SINGLE_ISSUER and DEFER_TASKRUN:
- * io_uring_setup(2)): running it from another thread afterwards fails with
- * LC_EBUSY, and a transport closed from another thread while an op is in
- * flight leaves its buffers to the kernel (they are not freed) instead of
- * waiting for it.  Made in one thread and run in another is fine. */
+ * On Linux 6.1 and later the io_uring ring belongs to the first thread
+ * that runs the loop (IORING_SETUP_SINGLE_ISSUER and DEFER_TASKRUN:
+ * io_uring_setup(2)).  A loop without completion-mode transports moves to
+ * a new ring when another thread runs it; one with such transports cannot
+ * (the old ring holds their buffers): running it from another thread fails
+ * with LC_EBUSY, and a transport closed from another thread while an op is
+ * in flight leaves its buffers to the kernel (they are not freed) instead
+ * of waiting for it.  Made in one thread and run in another is fine. */
 #ifndef LOOPCOMPAT_TRANSPORT_H
 #define LOOPCOMPAT_TRANSPORT_H
 

@@ -158,12 +158,13 @@ struct lc_loop {
     atomic_bool polling;    /* in the backend's poll: a wakeup is needed */
     int wake_rfd, wake_wfd; /* eventfd: both the same fd */
 
-    /* timer.c: a 4-ary min-heap, the timers armed since the last flush
-     * (pend_dead of them cancelled) and a sorted run read from run_head. */
+    /* timer.c: a 4-ary min-heap, the timers armed since the last flush (a
+     * list through the records, in arming order) and a sorted run read
+     * from run_head. */
     struct lc__heap_entry *heap;
     size_t heap_len, heap_cap;
-    lc_timer **pend;        /* arming order; NULL: cancelled */
-    size_t pend_len, pend_cap, pend_dead;
+    lc_timer *pend_head, *pend_tail;
+    size_t pend_len;
     struct lc__timer_slot *run;
     size_t run_head, run_len, run_live;
     uint64_t timer_seq;

@@ -2,8 +2,12 @@
  * equal deadlines fire in the order they were armed.  A scheduled record is
  * in one of three places:
  *
- *  - pending: the timers armed since the loop last started an iteration, in
- *    arming (= sequence) order.  Arming appends; cancelling leaves a hole.
+ *  - pending: the timers armed since the loop last started an iteration, a
+ *    doubly linked list through the records themselves, in arming order:
+ *    arming appends and cancelling unlinks, both O(1), and neither touches
+ *    memory but the record and its neighbours (arming a million timers
+ *    grows no array).  Sequence numbers are given when the list is taken
+ *    in, in its order.
  *  - the heap: a 4-ary min-heap whose slots carry the key beside the pointer,
  *    so comparisons read only the heap array (libev's 4-heap with
  *    EV_HEAP_CACHE_AT makes the same two choices).
@@ -19,33 +23,37 @@
  * are all still pending while its due timers run, which is what makes them
  * wait for the next iteration.
  *
- * heap_index says where a record is (two tag bits) and at which slot, so
- * cancel is O(1) in pending and in the run and O(log n) in the heap.  The
- * loop keeps no pointer to a cancelled record (it is caller memory and may be
- * freed at once), so a cancelled slot is a hole: its pointer is cleared and
- * holes are compacted away once they outnumber the live slots (asyncio's rule
- * for the cancelled handles in its heap). */
+ * `where` says where a record is (two tag bits) and where in it: after
+ * which pending record, or at which slot of the heap or the run, so cancel
+ * is O(1) in pending and in the run and O(log n) in the heap.  While
+ * pending, the record's sequence field links to the next one.  The loop
+ * keeps no pointer to a cancelled record (it is caller memory and may be
+ * freed at once), so a cancelled slot of the run is a hole: its pointer is
+ * cleared and holes are compacted away once they outnumber the live slots
+ * (asyncio's rule for the cancelled handles in its heap). */
 #include "lc_internal.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TAG_SHIFT (sizeof(size_t) * CHAR_BIT - 2)
-#define TAG_MASK ((size_t)3 << TAG_SHIFT)
-#define IN_HEAP ((size_t)0)
-#define IN_PEND ((size_t)1 << TAG_SHIFT)
-#define IN_RUN ((size_t)2 << TAG_SHIFT)
+/* The low two bits of `where` (records are pointer-aligned, which leaves
+ * them free in a pointer): pending, with the previous pending record (or
+ * none) above them; or in the heap or the run, with the slot + 1 above
+ * them.  0: not scheduled. */
+#define TAG_MASK ((uintptr_t)3)
+#define IN_PEND ((uintptr_t)1)
+#define IN_HEAP ((uintptr_t)2)
+#define IN_RUN ((uintptr_t)3)
+#define AT(tag, i) ((((uintptr_t)(i) + 1) << 2) | (tag))
+#define SLOT(where) ((size_t)((where) >> 2) - 1)
 
 /* A batch at least this large is sorted into the run... */
 #define RUN_MIN 256
 /* ...when what is left of the earlier run is at most this many times its
  * size (a merge rewrites the whole run), else it goes to the heap. */
 #define MERGE_RATIO 4
-/* A pending array up to this many slots is kept for the next batch;
- * a larger one goes back to the allocator. */
-#define KEEP_SLOTS 4096
-/* How far ahead the record of a run slot is fetched: writing heap_index into
+/* How far ahead the record of a run slot is fetched: writing `where` into
  * records in deadline order is a cache miss per record otherwise. */
 #define AHEAD 16
 
@@ -65,7 +73,7 @@ static inline int before(const struct lc__heap_entry *a, const struct lc__heap_e
 static inline void place(struct lc__heap_entry *h, size_t i, struct lc__heap_entry e)
 {
     h[i] = e;
-    e.t->heap_index = IN_HEAP | (i + 1);
+    e.t->where = AT(IN_HEAP, i);
 }
 
 static void sift_up(lc_loop *loop, size_t i, struct lc__heap_entry e)
@@ -114,41 +122,37 @@ static void heap_remove(lc_loop *loop, size_t i)
 
 /* ---- pending ---- */
 
-static void pend_compact(lc_loop *loop)
+static void pend_append(lc_loop *loop, lc_timer *t)
 {
-    lc_timer **p = loop->pend;
-    size_t j = 0;
-    for (size_t i = 0; i < loop->pend_len; i++) {
-        lc_timer *t = p[i];
-        if (t == NULL)
-            continue;
-        if (i != j) {
-            p[j] = t;
-            t->heap_index = IN_PEND | (j + 1);
-        }
-        j++;
-    }
-    loop->pend_len = j;
-    loop->pend_dead = 0;
+    lc_timer *tail = loop->pend_tail;
+    t->next_armed = NULL;
+    t->where = (uintptr_t)tail | IN_PEND;
+    if (tail)
+        tail->next_armed = t;
+    else
+        loop->pend_head = t;
+    loop->pend_tail = t;
+    loop->pend_len++;
 }
 
-/* Room for one more pending slot: compact when holes are at least half,
- * else grow. */
-static int pend_reserve(lc_loop *loop)
+static void pend_unlink(lc_loop *loop, lc_timer *t)
 {
-    if (loop->pend_len < loop->pend_cap)
-        return 0;
-    if (loop->pend_dead > 0 && loop->pend_dead * 2 >= loop->pend_len) {
-        pend_compact(loop);
-        return 0;
-    }
-    size_t ncap = loop->pend_cap ? loop->pend_cap * 2 : 64;
-    lc_timer **np = realloc(loop->pend, ncap * sizeof *np);
-    if (np == NULL)
-        return LC_ENOMEM;
-    loop->pend = np;
-    loop->pend_cap = ncap;
-    return 0;
+    lc_timer *prev = (lc_timer *)(t->where & ~TAG_MASK), *next = t->next_armed;
+    if (prev)
+        prev->next_armed = next;
+    else
+        loop->pend_head = next;
+    if (next)
+        next->where = (uintptr_t)prev | IN_PEND;
+    else
+        loop->pend_tail = prev;
+    loop->pend_len--;
+}
+
+static void pend_clear(lc_loop *loop)
+{
+    loop->pend_head = loop->pend_tail = NULL;
+    loop->pend_len = 0;
 }
 
 /* ---- the run ---- */
@@ -165,7 +169,7 @@ static void run_index(struct lc__timer_slot *r, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             PREFETCH_W(r[i + AHEAD].t);
-        r[i].t->heap_index = IN_RUN | (i + 1);
+        r[i].t->where = AT(IN_RUN, i);
     }
 }
 
@@ -232,27 +236,21 @@ static int pend_to_run(lc_loop *loop, size_t live)
 {
     typedef struct lc__timer_slot slot;
     size_t old = loop->run_live;
-    lc_timer **p = loop->pend;
-    /* The pending array, its pointers read, is the radix sort's second
-     * buffer when it is large enough (its pages are already in memory). */
-    int reuse = loop->pend_cap / 2 >= live && sizeof(slot) == 2 * sizeof *p;
     slot *a = malloc(live * sizeof *a);
-    slot *b = reuse ? (slot *)(void *)p : malloc(live * sizeof *b);
+    slot *b = malloc(live * sizeof *b);
     slot *m = old ? malloc((old + live) * sizeof *m) : NULL;
     if (a == NULL || b == NULL || (old && m == NULL)) {
         free(a);
-        if (!reuse)
-            free(b);
+        free(b);
         free(m);
         return LC_ENOMEM;
     }
     size_t h[8][256]; /* byte counts of the keys, every byte in one pass */
     memset(h, 0, sizeof h);
     size_t j = 0;
-    for (size_t i = 0; i < loop->pend_len; i++) {
-        lc_timer *t = p[i];
-        if (t == NULL)
-            continue;
+    for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
+        next = t->next_armed; /* the same field as seq */
+        t->seq = loop->timer_seq++;
         uint64_t k = radix_key(t->when);
         for (unsigned d = 0; d < 8; d++)
             h[d][(k >> (8 * d)) & 255]++;
@@ -260,15 +258,7 @@ static int pend_to_run(lc_loop *loop, size_t live)
         a[j].t = t;
         j++;
     }
-    if (!reuse && loop->pend_cap > KEEP_SLOTS) {
-        free(p);
-        loop->pend = NULL;
-        loop->pend_cap = 0;
-    } else if (reuse) {
-        loop->pend = NULL;
-        loop->pend_cap = 0;
-    }
-    loop->pend_len = loop->pend_dead = 0;
+    pend_clear(loop);
     slot *sorted = radix_sort(a, b, live, h);
     slot *other = sorted == a ? b : a;
 
@@ -306,7 +296,7 @@ static int pend_to_run(lc_loop *loop, size_t live)
 
 static int pend_to_heap(lc_loop *loop)
 {
-    size_t need = loop->heap_len + (loop->pend_len - loop->pend_dead);
+    size_t need = loop->heap_len + loop->pend_len;
     if (need > loop->heap_cap) {
         size_t ncap = loop->heap_cap ? loop->heap_cap * 2 : 64;
         if (ncap < need)
@@ -317,24 +307,21 @@ static int pend_to_heap(lc_loop *loop)
         loop->heap = nh;
         loop->heap_cap = ncap;
     }
-    for (size_t i = 0; i < loop->pend_len; i++) {
-        lc_timer *t = loop->pend[i];
-        if (t == NULL)
-            continue;
+    for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
+        next = t->next_armed;
+        t->seq = loop->timer_seq++;
         struct lc__heap_entry e = {t->when, t->seq, t};
         sift_up(loop, loop->heap_len++, e);
     }
-    loop->pend_len = loop->pend_dead = 0;
+    pend_clear(loop);
     return 0;
 }
 
 int lc__timers_flush(lc_loop *loop)
 {
-    size_t live = loop->pend_len - loop->pend_dead;
-    if (live == 0) {
-        loop->pend_len = loop->pend_dead = 0;
+    size_t live = loop->pend_len;
+    if (live == 0)
         return 0;
-    }
     if (live >= RUN_MIN && loop->run_live <= MERGE_RATIO * live && pend_to_run(loop, live) == 0)
         return 0;
     return pend_to_heap(loop);
@@ -344,21 +331,16 @@ int lc__timers_flush(lc_loop *loop)
 
 static void unlink_timer(lc_loop *loop, lc_timer *t)
 {
-    size_t where = t->heap_index & TAG_MASK, i = (t->heap_index & ~TAG_MASK) - 1;
-    t->heap_index = 0;
-    if (where == IN_HEAP) {
+    uintptr_t tag = t->where & TAG_MASK;
+    if (tag == IN_PEND) {
+        pend_unlink(loop, t);
+        t->where = 0;
+        return;
+    }
+    size_t i = SLOT(t->where);
+    t->where = 0;
+    if (tag == IN_HEAP) {
         heap_remove(loop, i);
-    } else if (where == IN_PEND) {
-        loop->pend[i] = NULL;
-        if (i + 1 < loop->pend_len) {
-            loop->pend_dead++;
-            return;
-        }
-        loop->pend_len--;
-        while (loop->pend_len > 0 && loop->pend[loop->pend_len - 1] == NULL) {
-            loop->pend_len--;
-            loop->pend_dead--;
-        }
     } else {
         loop->run[i].t = NULL;
         loop->run_live--;
@@ -384,14 +366,14 @@ lc_timer *lc__timer_pop_due(lc_loop *loop, int64_t now, uint64_t armed_before)
     lc_timer *t = lc__timer_first(loop);
     if (t == NULL || t->when > now || t->seq >= armed_before)
         return NULL;
-    if ((t->heap_index & TAG_MASK) == IN_RUN) {
+    if ((t->where & TAG_MASK) == IN_RUN) {
         size_t i = loop->run_head;
         if (i + AHEAD < loop->run_len)
             PREFETCH_W(loop->run[i + AHEAD].t);
         loop->run[i].t = NULL;
         loop->run_head = i + 1;
         loop->run_live--;
-        t->heap_index = 0;
+        t->where = 0;
     } else {
         unlink_timer(loop, t);
     }
@@ -401,19 +383,18 @@ lc_timer *lc__timer_pop_due(lc_loop *loop, int64_t now, uint64_t armed_before)
 void lc__timers_drop(lc_loop *loop)
 {
     for (size_t i = 0; i < loop->heap_len; i++)
-        loop->heap[i].t->heap_index = 0;
-    for (size_t i = 0; i < loop->pend_len; i++)
-        if (loop->pend[i] != NULL)
-            loop->pend[i]->heap_index = 0;
+        loop->heap[i].t->where = 0;
+    for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
+        next = t->next_armed;
+        t->where = 0;
+    }
     for (size_t i = loop->run_head; i < loop->run_len; i++)
         if (loop->run[i].t != NULL)
-            loop->run[i].t->heap_index = 0;
+            loop->run[i].t->where = 0;
     free(loop->heap);
     loop->heap = NULL;
     loop->heap_len = loop->heap_cap = 0;
-    free(loop->pend);
-    loop->pend = NULL;
-    loop->pend_len = loop->pend_cap = loop->pend_dead = 0;
+    pend_clear(loop);
     run_free(loop);
 }
 
@@ -427,23 +408,16 @@ int lc_call_at(lc_loop *loop, lc_timer *t, int64_t when_ns, lc_cb cb, void *arg)
         return LC_ECLOSED;
     if (t == NULL || cb == NULL)
         return LC_EINVAL;
-    int rc;
-    int mine = t->heap_index && t->loop == loop;
-    if (t->heap_index && !mine && t->loop && !t->loop->closed)
+    int mine = t->where && t->loop == loop;
+    if (t->where && !mine && t->loop && !t->loop->closed)
         return LC_EBUSY; /* scheduled on another loop */
-    /* Room first: on LC_ENOMEM the timer stays as it was. */
-    if ((rc = pend_reserve(loop)) < 0)
-        return rc;
     if (mine)
         unlink_timer(loop, t);
     t->when = when_ns;
-    t->seq = loop->timer_seq++;
     t->cb = cb;
     t->arg = arg;
     t->loop = loop;
-    size_t i = loop->pend_len++;
-    loop->pend[i] = t;
-    t->heap_index = IN_PEND | (i + 1);
+    pend_append(loop, t); /* its sequence number comes with the next flush */
     return 0;
 }
 
@@ -463,7 +437,7 @@ int lc_call_later(lc_loop *loop, lc_timer *t, int64_t delay_ns, lc_cb cb, void *
 
 int lc_timer_cancel(lc_timer *t)
 {
-    if (t == NULL || t->heap_index == 0 || t->loop == NULL || t->loop->closed)
+    if (t == NULL || t->where == 0 || t->loop == NULL || t->loop->closed)
         return 0;
     unlink_timer(t->loop, t);
     return 1;
@@ -471,5 +445,5 @@ int lc_timer_cancel(lc_timer *t)
 
 int lc_timer_pending(const lc_timer *t)
 {
-    return t && t->heap_index != 0 && t->loop && !t->loop->closed;
+    return t && t->where != 0 && t->loop && !t->loop->closed;
 }

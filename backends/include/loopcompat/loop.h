@@ -157,13 +157,18 @@ int lc_handle_cancelled(const lc_handle *h);
 int lc_call_soon_threadsafe(lc_loop *loop, lc_cb cb, void *arg);
 
 /* ---- timers -------------------------------------------------------------
- * Caller-owned timer records in a min-heap keyed by (deadline, sequence):
- * equal deadlines fire in scheduling order.  A timer never fires before its
- * deadline by the loop's clock. */
+ * Caller-owned timer records ordered by (deadline, sequence): equal
+ * deadlines fire in scheduling order.  A timer never fires before its
+ * deadline by the loop's clock.  A record is zeroed before its first use
+ * (static storage, calloc, or `lc_timer t = {0};`); from then on the loop
+ * keeps it, and it may be freed whenever it is not scheduled. */
 typedef struct lc_timer {
     int64_t when;     /* absolute deadline, lc_loop_time() ns */
-    uint64_t seq;     /* internal: tie-break */
-    size_t heap_index;/* internal: position + 1, 0 when not scheduled */
+    union {           /* internal: the arming order; before the loop */
+        uint64_t seq; /* took the timer in, the next timer armed */
+        struct lc_timer *next_armed;
+    };
+    uintptr_t where;  /* internal: where the loop keeps it, 0 when not scheduled */
     lc_cb cb;
     void *arg;
     lc_loop *loop;
@@ -171,7 +176,8 @@ typedef struct lc_timer {
 
 /* Schedule `t` at an absolute time / after a delay (ns; negative delays are
  * allowed and fire on the next iteration).  Re-arming a scheduled timer
- * moves it. */
+ * moves it.  Arming is O(1) and allocates nothing; errors: LC_EINVAL,
+ * LC_ECLOSED, LC_EBUSY (t is scheduled on another open loop). */
 int lc_call_at(lc_loop *loop, lc_timer *t, int64_t when_ns, lc_cb cb, void *arg);
 int lc_call_later(lc_loop *loop, lc_timer *t, int64_t delay_ns, lc_cb cb, void *arg);
 /* Unschedule; returns 1 if it was pending, 0 if not.  O(log n). */

@@ -624,7 +624,7 @@ static int ur_poll(lc_loop *loop, int64_t timeout_ns)
     if (timeout_ns >= 0) {
         if (loop->opts.flags & LC_LOOP_COARSE_TIMEOUT)
             timeout_ns = (int64_t)lc__timeout_ms_ceil(timeout_ns) * 1000000;
-        else if (timeout_ns > 0)
+        if (timeout_ns > 0)
             timeout_ns = with_slack(loop, timeout_ns);
         ts.tv_sec = timeout_ns / 1000000000;
         ts.tv_nsec = timeout_ns % 1000000000;

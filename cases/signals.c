@@ -153,18 +153,33 @@ static void signals_remove_restores(lc_case_ctx *ctx, lc_loop *loop)
 
 /* ---- signals/close-restores ---------------------------------------------- */
 
+static void restore_two(const struct sigaction *usr1, const struct sigaction *hup)
+{
+    sigaction(SIGUSR1, usr1, NULL);
+    sigaction(SIGHUP, hup, NULL);
+}
+
 static void signals_close_restores(lc_case_ctx *ctx, lc_loop *unused)
 {
     (void)unused;
     lc_loop *loop = NULL;
-    struct sigaction ign, before, now;
+    /* Both starting dispositions are set here, not inherited: a run under
+     * nohup(1) starts with SIGHUP ignored. */
+    struct sigaction ign, dfl, before, hup_before, now;
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
     LC_REQUIRE(ctx, sigaction(SIGUSR1, &ign, &before) == 0, "sigaction(SIGUSR1) failed");
+    if (sigaction(SIGHUP, &dfl, &hup_before) < 0) {
+        sigaction(SIGUSR1, &before, NULL);
+        lc_case_fail(ctx, "sigaction(SIGHUP) failed");
+        return;
+    }
     int fds0 = lc__case_count_fds();
     int rc = lc_loop_new(&loop, lc_case_loop_options(ctx));
     if (rc < 0) {
-        sigaction(SIGUSR1, &before, NULL);
+        restore_two(&before, &hup_before);
         lc_case_fail(ctx, "lc_loop_new: %s", lc_strerror(rc));
         return;
     }
@@ -172,7 +187,7 @@ static void signals_close_restores(lc_case_ctx *ctx, lc_loop *unused)
     struct sig_hits h = {0};
     if (sig_add(ctx, loop, SIGUSR1, &h) < 0 || sig_add(ctx, loop, SIGHUP, &h) < 0) {
         lc_loop_free(loop);
-        sigaction(SIGUSR1, &before, NULL);
+        restore_two(&before, &hup_before);
         return;
     }
     rc = lc_loop_close(loop);
@@ -184,7 +199,7 @@ static void signals_close_restores(lc_case_ctx *ctx, lc_loop *unused)
     int fds1 = lc__case_count_fds();
     int after = lc_add_signal_handler(loop, SIGUSR1, sig_count, &h);
     lc_loop_free(loop);
-    sigaction(SIGUSR1, &before, NULL);
+    restore_two(&before, &hup_before);
     LC_REQUIRE_OK(ctx, rc);
     LC_REQUIRE(ctx, usr1_ign && hup_dfl, "close did not restore SIG_IGN/SIG_DFL (%d, %d)",
                usr1_ign, hup_dfl);

@@ -187,12 +187,11 @@ static int ur_probe(lc_probe *why)
  * run in another.  A loop run later by another thread moves to a new ring
  * (ur_poll) unless completion-mode transports hold buffers in the old one.
  * A kernel that refuses the flags (EINVAL) gets a plain ring. */
-static int ring_open(struct lc__uring *u, unsigned loop_flags)
+static int ring_open(struct lc__uring *u)
 {
     struct io_uring_params p;
     int rc = -EINVAL;
     u->bound = u->enabled = false;
-    (void)loop_flags;
     if (!u->no_bind) {
         memset(&p, 0, sizeof p);
         p.flags = IORING_SETUP_CLAMP | IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER |
@@ -242,7 +241,7 @@ static int ur_init(lc_loop *loop)
     struct lc__uring *u = calloc(1, sizeof *u);
     if (u == NULL)
         return LC_ENOMEM;
-    int rc = ring_open(u, loop->opts.flags);
+    int rc = ring_open(u);
     if (rc < 0) {
         free(u);
         return rc;
@@ -678,7 +677,7 @@ static int ring_renew(lc_loop *loop)
     if (u->ring_ok)
         io_uring_queue_exit(&u->ring);
     u->ring_ok = false;
-    int rc = ring_open(u, loop->opts.flags);
+    int rc = ring_open(u);
     if (rc < 0)
         return rc;
     u->npending = 0;

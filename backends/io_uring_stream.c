@@ -364,10 +364,10 @@ void lc__ur_stream_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
     bool more = (cqe->flags & IORING_CQE_F_MORE) != 0; /* a multishot recv stays armed */
     if (s->t == NULL) { /* given up by stream_cancel: nothing to deliver to */
         br_put(u, bid);
-        if (kind == KIND_RECV && !more)
-            s->rst = OP_IDLE;
-        else
+        if (kind == KIND_SEND)
             s->sst = OP_IDLE;
+        else if (!more)
+            s->rst = OP_IDLE;
         if (s->rst != OP_FLIGHT && s->sst != OP_FLIGHT) {
             link_del(&s->all);
             free(s);

@@ -251,6 +251,7 @@ static int ur_init(lc_loop *loop)
     u->no_ms_recv = u->multishot == 0; /* and one receive per read */
     u->next_gen = 1;
     lc__ur_streams_init(u);
+    u->cur_bid = -1;
     loop->backend = u;
     return 0;
 }
@@ -721,6 +722,8 @@ const struct lc_backend_ops lc__backend_io_uring = {
     .stream_send = lc__ur_stream_send,
     .stream_cancel = lc__ur_stream_cancel,
     .complete = lc__ur_complete,
+    .wbuf_borrow = lc__ur_wbuf_borrow,
+    .wbuf_release = lc__ur_wbuf_release,
 };
 
 #else /* !LC_HAVE_LIBURING */

@@ -52,7 +52,11 @@ struct lc__uring {
     struct lc__ur_bq {
         int next; /* the stream's next buffer id, -1 at the end */
         int res;  /* bytes in the buffer */
+        int refs; /* while delivered or lent: holders; 0 gives it back */
     } *bq;
+    /* The provided buffer data_received is looking at, -1: none; a write
+     * of bytes inside it may borrow it (wbuf_borrow). */
+    int cur_bid;
     bool no_ms_recv; /* the kernel refused IORING_RECV_MULTISHOT (before 6.0) */
 };
 
@@ -92,5 +96,7 @@ void lc__ur_stream_recv(lc_loop *loop, struct lc_transport *t, int on);
 void lc__ur_stream_send(lc_loop *loop, struct lc_transport *t);
 void lc__ur_stream_cancel(lc_loop *loop, struct lc_transport *t, int release);
 void lc__ur_complete(lc_loop *loop);
+int lc__ur_wbuf_borrow(lc_loop *loop, const void *data, size_t len);
+void lc__ur_wbuf_release(lc_loop *loop, int id);
 
 #endif

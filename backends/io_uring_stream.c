@@ -71,9 +71,10 @@
 #include <sys/mman.h>
 
 /* Provided buffers: a power of two (io_uring_register_buf_ring(3)), enough
- * for every receive completing in one iteration of a busy loop; each holds
- * a whole read (LC__READ_CHUNK), as the transport's own buffer does. */
-#define BR_ENTRIES 128u
+ * for every receive completing in one iteration of a busy loop and the
+ * buffers its sends borrowed; each holds a whole read (LC__READ_CHUNK), as
+ * the transport's own buffer does. */
+#define BR_ENTRIES 256u
 #define BR_GROUP 0
 #define BR_BYTES ((size_t)BR_ENTRIES * LC__READ_CHUNK)
 
@@ -164,6 +165,40 @@ static void br_put(struct lc__uring *u, int bid)
     io_uring_buf_ring_add(u->br, br_buf(u, bid), LC__READ_CHUNK, (unsigned short)bid,
                           io_uring_buf_ring_mask(BR_ENTRIES), 0);
     io_uring_buf_ring_advance(u->br, 1);
+}
+
+/* Deliver len bytes of provided buffer bid to t's protocol.  A write of
+ * them from inside the callback may borrow the buffer (wbuf_borrow): it
+ * goes back to the kernel when the last holder lets go. */
+static void deliver_bid(struct lc__uring *u, lc_transport *t, int bid, size_t len)
+{
+    u->bq[bid].refs = 1;
+    u->cur_bid = bid;
+    if (t->proto && t->proto->data_received)
+        t->proto->data_received(t, br_buf(u, bid), len);
+    u->cur_bid = -1;
+    if (--u->bq[bid].refs == 0)
+        br_put(u, bid);
+}
+
+int lc__ur_wbuf_borrow(lc_loop *loop, const void *data, size_t len)
+{
+    struct lc__uring *u = loop->backend;
+    int bid = u->cur_bid;
+    if (bid < 0 || u->br_state != 1)
+        return -1;
+    const unsigned char *p = data, *b = br_buf(u, bid);
+    if (p < b || p + len > b + (size_t)u->bq[bid].res)
+        return -1;
+    u->bq[bid].refs++;
+    return bid;
+}
+
+void lc__ur_wbuf_release(lc_loop *loop, int id)
+{
+    struct lc__uring *u = loop->backend;
+    if (--u->bq[id].refs == 0)
+        br_put(u, id);
 }
 
 static void br_unmap(struct lc__uring *u)
@@ -481,9 +516,7 @@ static void drain_queue(struct lc__uring *u, struct ur_stream *s)
         } else if (!(f & LC__T_READING)) {
             br_put(u, bid);
         } else {
-            if (t->proto && t->proto->data_received)
-                t->proto->data_received(t, br_buf(u, bid), n);
-            br_put(u, bid);
+            deliver_bid(u, t, bid, n);
         }
     }
 }
@@ -556,9 +589,12 @@ static void deliver_recv(struct lc__uring *u, struct ur_stream *s)
     }
     if (res > 0) {
         s->poll_first = res < LC__READ_CHUNK;
-        if (t->proto && t->proto->data_received)
-            t->proto->data_received(t, bid >= 0 ? br_buf(u, bid) : t->rbuf, (size_t)res);
-        br_put(u, bid);
+        if (bid >= 0) {
+            u->bq[bid].res = res;
+            deliver_bid(u, t, bid, (size_t)res);
+        } else if (t->proto && t->proto->data_received) {
+            t->proto->data_received(t, t->rbuf, (size_t)res);
+        }
         want_recv_again(u, s);
         return;
     }

@@ -72,12 +72,18 @@ struct lc_backend_ops {
      *   != 0 also frees t->cs.  Results not yet delivered are dropped.
      * complete: deliver the completions reaped by the last poll, after the
      *   ready queue and the readiness callbacks of the iteration.
+     * wbuf_borrow: if [data, data + len) lies in the buffer complete() is
+     *   delivering, keep that buffer for the write queue and return its id
+     *   (>= 0), else -1 (the caller copies); NULL: never.
+     * wbuf_release: the write queue is done with a borrowed buffer.
      * Submissions are queued and go to the kernel with the next poll. */
     int (*stream_start)(lc_loop *loop, struct lc_transport *t);
     void (*stream_recv)(lc_loop *loop, struct lc_transport *t, int on);
     void (*stream_send)(lc_loop *loop, struct lc_transport *t);
     void (*stream_cancel)(lc_loop *loop, struct lc_transport *t, int release);
     void (*complete)(lc_loop *loop);
+    int (*wbuf_borrow)(lc_loop *loop, const void *data, size_t len);
+    void (*wbuf_release)(lc_loop *loop, int id);
 };
 
 /* A registered fd. */

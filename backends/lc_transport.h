@@ -38,14 +38,26 @@ int lc__sock_errno(void);
 
 /* One piece of the write queue.  Stream data is appended to the tail piece
  * while it has room; a datagram always gets a piece of its own with its
- * destination. */
+ * destination.  A piece may instead point at a buffer the backend lent
+ * (ext, the backend's id in ext_id; ops->wbuf_borrow): its bytes are
+ * ext[start..end), it takes no appends, and the buffer goes back to the
+ * backend when the piece does. */
 struct lc__wchunk {
     struct lc__wchunk *next;
     size_t cap, start, end;
+    unsigned char *ext;
+    int ext_id;
     socklen_t alen;
     struct sockaddr_storage addr;
     unsigned char data[];
 };
+
+/* The piece's bytes (start..end index them). */
+static inline unsigned char *lc__wchunk_bytes(struct lc__wchunk *c) { return c->ext ? c->ext : c->data; }
+
+/* Lent buffers are worth it from this size: below it a copy costs less
+ * than holding a whole receive buffer until the send completes. */
+#define LC__WBORROW_MIN 512
 
 enum {
     LC__T_MADE = 1u << 0,        /* connection_made delivered */

@@ -171,7 +171,7 @@ int lc__wqueue_iov(const lc_transport *t, struct iovec *iov, int max)
 {
     int cnt = 0;
     for (struct lc__wchunk *c = t->whead; c && cnt < max; c = c->next) {
-        iov[cnt].iov_base = c->data + c->start;
+        iov[cnt].iov_base = lc__wchunk_bytes(c) + c->start;
         iov[cnt].iov_len = c->end - c->start;
         cnt++;
     }

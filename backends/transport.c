@@ -382,6 +382,10 @@ static struct lc__wchunk *wchunk_get(lc_loop *loop, size_t *cap)
 
 void lc__wchunk_put(lc_loop *loop, struct lc__wchunk *c)
 {
+    if (c->ext) {
+        loop->ops->wbuf_release(loop, c->ext_id);
+        c->ext = NULL;
+    }
     if (c->cap <= LC__WCHUNK_MIN && !loop->closed) {
         int k = wpool_class(c->cap);
         if (((size_t)WPOOL_BASE << k) == c->cap && loop->wpool_n[k] < wpool_limit(k)) {
@@ -410,7 +414,7 @@ int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct 
                     socklen_t alen, int own_chunk)
 {
     struct lc__wchunk *c = t->wtail;
-    if (!own_chunk && c && c->alen == 0 && c->cap - c->end >= len) {
+    if (!own_chunk && c && c->alen == 0 && c->ext == NULL && c->cap - c->end >= len) {
         memcpy(c->data + c->end, data, len);
         c->end += len;
         t->wsize += len;
@@ -420,16 +424,37 @@ int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct 
      * queues every write, and LC__WCHUNK_MIN per write would touch pages
      * the data never needed); a queue that is backing up gets room for the
      * small writes that follow. */
-    size_t cap = len;
-    if (!own_chunk && len < LC__WCHUNK_MIN && t->wsize != 0)
+    /* In completion mode data still in the receive buffer being delivered
+     * (a protocol forwarding what it got) is sent from that buffer, which
+     * the backend keeps until the send is done, instead of copied. */
+    int lent = -1;
+    if (t->cs && !own_chunk && !addr && len >= LC__WBORROW_MIN && t->loop->ops->wbuf_borrow)
+        lent = t->loop->ops->wbuf_borrow(t->loop, data, len);
+    size_t cap = lent >= 0 ? 0 : len;
+    if (lent < 0 && !own_chunk && len < LC__WCHUNK_MIN && t->wsize != 0)
         cap = LC__WCHUNK_MIN;
-    if ((c = wchunk_get(t->loop, &cap)) == NULL)
+    if ((c = wchunk_get(t->loop, &cap)) == NULL) {
+        if (lent >= 0)
+            t->loop->ops->wbuf_release(t->loop, lent);
         return LC_ENOMEM;
+    }
     c->next = NULL;
     c->cap = cap;
     c->start = 0;
     c->end = len;
+    c->ext = NULL;
     c->alen = 0;
+    if (lent >= 0) {
+        c->ext = (unsigned char *)(uintptr_t)data;
+        c->ext_id = lent;
+        if (t->wtail)
+            t->wtail->next = c;
+        else
+            t->whead = c;
+        t->wtail = c;
+        t->wsize += len;
+        return 0;
+    }
     if (addr && alen > 0 && alen <= (socklen_t)sizeof c->addr) {
         memcpy(&c->addr, addr, alen);
         c->alen = alen;

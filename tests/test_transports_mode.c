@@ -231,6 +231,41 @@ START_TEST(pause_from_another_callback)
 }
 END_TEST
 
+/* A protocol that writes back what it received, 600 messages of 4 KiB one
+ * after the other: in completion mode each write sends from the receive
+ * buffer it was handed (transport.c, lc__wqueue_push), which must go back
+ * to the kernel once sent, or the 256 receive buffers run out long before
+ * the last message.  Every byte must come back in order. */
+START_TEST(echo_from_receive_buffer)
+{
+    lc_loop *loop = new_loop();
+    int sv[2];
+    struct rec r = {0};
+    r.echo = 1;
+    stream_pair(loop, SOCK_NONBLOCK, sv, &r);
+    spin(loop, 3);
+    unsigned char out[4096], in[4096];
+    for (int m = 0; m < 600; m++) {
+        fill_pattern(out, sizeof out, (size_t)m * sizeof out);
+        ck_assert_int_eq(write(sv[1], out, sizeof out), (ssize_t)sizeof out);
+        size_t got = 0;
+        for (int i = 0; i < 2000 && got < sizeof in; i++) {
+            spin(loop, 1);
+            ssize_t k = read(sv[1], in + got, sizeof in - got);
+            if (k > 0)
+                got += (size_t)k;
+        }
+        ck_assert_msg(got == sizeof in, "message %d: %zu of %zu bytes came back", m, got, sizeof in);
+        ck_assert_msg(memcmp(in, out, sizeof in) == 0, "message %d came back changed", m);
+    }
+    ck_assert_uint_eq(r.len, 600 * sizeof out);
+    ck_assert_uint_eq(lc_transport_get_write_buffer_size(r.t), 0);
+    close(sv[1]);
+    rec_free(&r);
+    lc_loop_free(loop);
+}
+END_TEST
+
 static void *run_once_in_thread(void *arg)
 {
     lc_loop *loop = arg;
@@ -334,5 +369,6 @@ void lc_tt_add_mode_tcases(Suite *s)
     tcase_add_test(tc, peer_reset_reaches_lost);
     tcase_add_test(tc, loop_thread_binding);
     tcase_add_test(tc, pause_from_another_callback);
+    tcase_add_test(tc, echo_from_receive_buffer);
     suite_add_tcase(s, tc);
 }

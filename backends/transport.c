@@ -420,16 +420,16 @@ int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct 
         t->wsize += len;
         return 0;
     }
-    /* Into an empty queue the piece is cut to the data (completion mode
-     * queues every write, and LC__WCHUNK_MIN per write would touch pages
-     * the data never needed); a queue that is backing up gets room for the
-     * small writes that follow. */
     /* In completion mode data still in the receive buffer being delivered
      * (a protocol forwarding what it got) is sent from that buffer, which
      * the backend keeps until the send is done, instead of copied. */
     int lent = -1;
     if (t->cs && !own_chunk && !addr && len >= LC__WBORROW_MIN && t->loop->ops->wbuf_borrow)
         lent = t->loop->ops->wbuf_borrow(t->loop, data, len);
+    /* Into an empty queue the piece is cut to the data (completion mode
+     * queues every write, and LC__WCHUNK_MIN per write would touch pages
+     * the data never needed); a queue that is backing up gets room for the
+     * small writes that follow. */
     size_t cap = lent >= 0 ? 0 : len;
     if (lent < 0 && !own_chunk && len < LC__WCHUNK_MIN && t->wsize != 0)
         cap = LC__WCHUNK_MIN;
@@ -447,20 +447,13 @@ int lc__wqueue_push(lc_transport *t, const void *data, size_t len, const struct 
     if (lent >= 0) {
         c->ext = (unsigned char *)(uintptr_t)data;
         c->ext_id = lent;
-        if (t->wtail)
-            t->wtail->next = c;
-        else
-            t->whead = c;
-        t->wtail = c;
-        t->wsize += len;
-        return 0;
+    } else if (len) {
+        memcpy(c->data, data, len);
     }
     if (addr && alen > 0 && alen <= (socklen_t)sizeof c->addr) {
         memcpy(&c->addr, addr, alen);
         c->alen = alen;
     }
-    if (len)
-        memcpy(c->data, data, len);
     if (t->wtail)
         t->wtail->next = c;
     else

@@ -74,7 +74,7 @@
  * for every receive completing in one iteration of a busy loop and the
  * buffers its sends borrowed; each holds a whole read (LC__READ_CHUNK), as
  * the transport's own buffer does. */
-#define BR_ENTRIES 256u
+#define BR_ENTRIES 128u
 #define BR_GROUP 0
 #define BR_BYTES ((size_t)BR_ENTRIES * LC__READ_CHUNK)
 

@@ -234,7 +234,7 @@ END_TEST
 /* A protocol that writes back what it received, 600 messages of 4 KiB one
  * after the other: in completion mode each write sends from the receive
  * buffer it was handed (transport.c, lc__wqueue_push), which must go back
- * to the kernel once sent, or the 256 receive buffers run out long before
+ * to the kernel once sent, or the 128 receive buffers run out long before
  * the last message.  Every byte must come back in order. */
 START_TEST(echo_from_receive_buffer)
 {

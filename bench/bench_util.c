@@ -95,6 +95,14 @@ int lcb_epoll_read_ends(int (*fds)[2], int n, char *why, size_t len)
     return epfd;
 }
 
+void lcb_close_pairs(int (*fds)[2], int n)
+{
+    for (int i = 0; i < n; i++) {
+        close(fds[i][0]);
+        close(fds[i][1]);
+    }
+}
+
 long lcb_raise_nofile(void)
 {
     struct rlimit rl;

@@ -54,6 +54,8 @@ long lcb_raise_nofile(void);
 /* The raw floors' epoll set: fds[i][0] watched for EPOLLIN with data.u32 =
  * i.  The epoll fd, or -1 with the failing call in `why`. */
 int lcb_epoll_read_ends(int (*fds)[2], int n, char *why, size_t len);
+/* Close both ends of the first n pairs. */
+void lcb_close_pairs(int (*fds)[2], int n);
 
 struct lcb_report;
 

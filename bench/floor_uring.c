@@ -18,6 +18,7 @@
  *
  * It has no queue, no protocol callbacks and no error recovery: a floor to
  * compare the library's completion mode with, not a transport. */
+#include "bench_util.h"
 #include "workloads.h"
 
 #include <errno.h>
@@ -66,19 +67,22 @@ static int fu_arm(struct fu_schain *s, int idx)
     return 0;
 }
 
-static void fu_stop(void *st)
+/* The ring and the buffers; the fds stay the caller's. */
+static void fu_release(struct fu_schain *s)
 {
-    struct fu_schain *s = st;
     io_uring_queue_exit(&s->ring);
     if (s->br)
         munmap(s->br, FU_BUFS * sizeof(struct io_uring_buf));
     if (s->bufs)
         munmap(s->bufs, (size_t)FU_BUFS * FU_BUF_SIZE);
-    for (int i = 0; i < s->c->n; i++) {
-        close(s->c->fds[i][0]);
-        close(s->c->fds[i][1]);
-    }
     free(s);
+}
+
+static void fu_stop(void *st)
+{
+    struct fu_schain *s = st;
+    lcb_close_pairs(s->c->fds, s->c->n);
+    fu_release(s);
 }
 
 static void *fu_start(struct lcb_schain *c, char *why, size_t len)
@@ -130,13 +134,7 @@ static void *fu_start(struct lcb_schain *c, char *why, size_t len)
         if ((rc = fu_arm(s, i)) < 0)
             snprintf(why, len, "io_uring_get_sqe: the submission queue stayed full");
     if (rc < 0) {
-        /* The fds stay the caller's. */
-        io_uring_queue_exit(&s->ring);
-        if (s->br)
-            munmap(s->br, FU_BUFS * sizeof(struct io_uring_buf));
-        if (s->bufs)
-            munmap(s->bufs, (size_t)FU_BUFS * FU_BUF_SIZE);
-        free(s);
+        fu_release(s);
         return NULL;
     }
     io_uring_submit(&s->ring);

@@ -126,10 +126,7 @@ struct raw_schain {
 static void raw_stop(void *st)
 {
     struct raw_schain *s = st;
-    for (int i = 0; i < s->c->n; i++) {
-        close(s->c->fds[i][0]);
-        close(s->c->fds[i][1]);
-    }
+    lcb_close_pairs(s->c->fds, s->c->n);
     close(s->epfd);
     free(s);
 }
@@ -199,10 +196,7 @@ static int make_pairs(struct lcb_schain *c)
     for (int i = 0; i < c->n; i++) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, c->fds[i]) < 0) {
             int err = errno;
-            while (i-- > 0) {
-                close(c->fds[i][0]);
-                close(c->fds[i][1]);
-            }
+            lcb_close_pairs(c->fds, i);
             return -err;
         }
     }
@@ -225,10 +219,7 @@ static double one_run(struct impl *im, struct lcb_schain *c, double *setup_us, c
     int64_t s0 = lcb_now_ns();
     void *st = im->ops->start(c, why, len);
     if (st == NULL) {
-        for (int i = 0; i < c->n; i++) {
-            close(c->fds[i][0]);
-            close(c->fds[i][1]);
-        }
+        lcb_close_pairs(c->fds, c->n);
         return -1;
     }
     for (int i = 0; i < 3; i++) /* connection_made and the first reads armed */

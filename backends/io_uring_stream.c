@@ -494,16 +494,22 @@ static void recv_end(struct lc__uring *u, struct ur_stream *s, int res)
     }
 }
 
+/* The oldest queued result of a multishot recv (its buffer id), or -1. */
+static int q_pop(struct lc__uring *u, struct ur_stream *s)
+{
+    int bid = s->qhead;
+    if (bid >= 0 && (s->qhead = u->bq[bid].next) < 0)
+        s->qtail = -1;
+    return bid;
+}
+
 /* The queued results of a multishot recv, in order: to data_received,
  * kept while paused, dropped once the transport stopped reading. */
 static void drain_queue(struct lc__uring *u, struct ur_stream *s)
 {
     lc_transport *t = s->t;
-    while (s->qhead >= 0 && !t->loop->closed) {
-        int bid = s->qhead;
-        s->qhead = u->bq[bid].next;
-        if (s->qhead < 0)
-            s->qtail = -1;
+    int bid;
+    while (!t->loop->closed && (bid = q_pop(u, s)) >= 0) {
         size_t n = (size_t)u->bq[bid].res;
         unsigned f = t->flags;
         if (f & (LC__T_CLOSING | LC__T_LOST_QUEUED)) {
@@ -711,12 +717,8 @@ void lc__ur_stream_cancel(lc_loop *loop, lc_transport *t, int release)
         s->rst = OP_IDLE;
     br_put(u, s->rbid);
     s->rbid = -1;
-    while (s->qhead >= 0) {
-        int bid = s->qhead;
-        s->qhead = u->bq[bid].next;
+    for (int bid; (bid = q_pop(u, s)) >= 0;)
         br_put(u, bid);
-    }
-    s->qtail = -1;
     s->klen = 0;
     s->kend = false;
     if (s->sst == OP_DONE)

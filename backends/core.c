@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #ifdef __linux__
+#include <sched.h>
 #include <sys/prctl.h>
 #endif
 
@@ -40,6 +41,14 @@ int64_t lc__timer_slack_ns(lc_loop *loop)
         loop->slack_ns = s > 0 ? s : 0;
 #else
         loop->slack_ns = 0;
+#endif
+#ifdef __linux__
+        /* rt_task(): the kernel gives real-time threads no slack at all
+         * (fs/select.c select_estimate_accuracy(); sched(7)). */
+        int pol = sched_getscheduler(0);
+        loop->slack_rt = pol == SCHED_FIFO || pol == SCHED_RR;
+#else
+        loop->slack_rt = false;
 #endif
     }
     return loop->slack_ns;
@@ -315,13 +324,18 @@ static int64_t poll_timeout(lc_loop *loop, int block)
 {
     if (!block || loop->ready.count || atomic_load(&loop->stopping))
         return 0;
-    lc_timer *t = lc__timer_first(loop);
-    if (t == NULL)
+    if (lc__timer_first(loop) == NULL)
         return -1;
-    /* Compared before subtracting: a deadline near INT64_MIN minus the
-     * clock would wrap to a long wait. */
-    int64_t now = lc_time_ns();
-    return t->when <= now ? 0 : t->when - now;
+    /* Wake by the time no timer is later than its allowance, asking for
+     * the point from which the kernel's own deferral of this wait (the same
+     * rule) still ends by then.  Compared before subtracting: a time near
+     * INT64_MIN minus the clock would wrap to a long wait. */
+    int64_t now = lc_time_ns(), wake = lc__timers_wake(loop);
+    if (wake <= now)
+        return 0;
+    lc__timer_slack_ns(loop);
+    int64_t at = wake - lc__allowance(loop, wake - now);
+    return at <= now ? 0 : at - now;
 }
 
 static void dispatch_io(lc_loop *loop)

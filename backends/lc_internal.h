@@ -100,6 +100,7 @@ struct lc__fd {
  * sifting compares within the heap array. */
 struct lc__heap_entry {
     int64_t when;
+    int64_t late; /* the latest it may fire: when + its allowance */
     uint64_t seq;
     lc_timer *t;
 };
@@ -109,6 +110,7 @@ struct lc__heap_entry {
  * equal deadline. */
 struct lc__timer_slot {
     int64_t when;
+    int64_t late; /* as in the heap */
     lc_timer *t;
 };
 
@@ -152,6 +154,9 @@ struct lc_loop {
     atomic_bool stopping;
     pthread_t thread;       /* valid while running */
     int64_t slack_ns;       /* the running thread's timer slack, -1: not read yet */
+    bool slack_rt;          /* the running thread has a real-time policy */
+    bool wake_ok;           /* wake_at holds lc__timers_wake's last answer */
+    int64_t wake_at;
     uint64_t iterations;
 
     struct lc__ring ready;
@@ -218,6 +223,21 @@ int lc__check_open(const lc_loop *loop);  /* 0 or LC_ECLOSED */
 /* The timer slack of the thread running the loop (prctl(2)
  * PR_GET_TIMERSLACK; 0 where there is none), read once per run. */
 int64_t lc__timer_slack_ns(lc_loop *loop);
+/* How late the kernel may end a poll(2), select(2) or epoll_wait(2) of
+ * `left` ns, Linux's rule (fs/select.c, select_estimate_accuracy()): 0.1%
+ * of the wait, at most 100 ms, at least the thread's timer slack; nothing
+ * for a real-time thread.  The loop gives each timer the same allowance
+ * for its delay, so a timer is never later than one wait for it alone
+ * could be.  lc__timer_slack_ns must have run in this run. */
+static inline int64_t lc__allowance(const lc_loop *loop, int64_t left)
+{
+    if (loop->slack_rt)
+        return 0;
+    int64_t cap = 100000000, a = cap;
+    if (left < 1000 * cap)
+        a = left <= 0 ? 0 : (left * 1048) >> 20; /* left * 1048 / 2^20 <= left / 1000 */
+    return a > loop->slack_ns ? a : loop->slack_ns;
+}
 void lc__add_closer(lc_loop *loop, struct lc__closer *c, void (*fn)(lc_loop *, void *), void *arg);
 /* No-op on a node that is not linked. */
 void lc__remove_closer(struct lc__closer *c);
@@ -245,6 +265,11 @@ void lc__wakeup_drain(lc_loop *loop);
 int lc__timers_flush(lc_loop *loop);
 /* The first timer by (deadline, sequence) among the flushed ones, or NULL. */
 lc_timer *lc__timer_first(lc_loop *loop);
+/* The latest time the loop may wake without a flushed timer firing later
+ * than its allowance: at most the smallest `late`, found by looking at the
+ * timers whose deadlines come before it (a bounded number; where the look
+ * stops, that timer's deadline bounds the result).  INT64_MAX: none. */
+int64_t lc__timers_wake(lc_loop *loop);
 /* Unschedule and return the first flushed timer if its deadline is <= now
  * and it was armed before sequence armed_before; else NULL. */
 lc_timer *lc__timer_pop_due(lc_loop *loop, int64_t now, uint64_t armed_before);

@@ -198,6 +198,14 @@ static struct lc__timer_slot *run_first(lc_loop *loop)
     return &loop->run[loop->run_head];
 }
 
+/* The latest a timer taken in at `now` may fire: its deadline plus the
+ * allowance for the time left to it (lc__allowance), saturating. */
+static inline int64_t late_by(const lc_loop *loop, int64_t when, int64_t now)
+{
+    int64_t a = lc__allowance(loop, when > now ? when - now : 0);
+    return when > INT64_MAX - a ? INT64_MAX : when + a;
+}
+
 static inline uint64_t radix_key(int64_t when)
 {
     return (uint64_t)when ^ ((uint64_t)1 << 63); /* signed order as unsigned */
@@ -248,6 +256,7 @@ static int pend_to_run(lc_loop *loop, size_t live)
     size_t h[8][256]; /* byte counts of the keys, every byte in one pass */
     memset(h, 0, sizeof h);
     size_t j = 0;
+    int64_t now = lc_time_ns();
     for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
         next = t->next_armed; /* the same field as seq */
         t->seq = loop->timer_seq++;
@@ -255,6 +264,7 @@ static int pend_to_run(lc_loop *loop, size_t live)
         for (unsigned d = 0; d < 8; d++)
             h[d][(k >> (8 * d)) & 255]++;
         a[j].when = t->when;
+        a[j].late = late_by(loop, t->when, now);
         a[j].t = t;
         j++;
     }
@@ -307,10 +317,11 @@ static int pend_to_heap(lc_loop *loop)
         loop->heap = nh;
         loop->heap_cap = ncap;
     }
+    int64_t now = lc_time_ns();
     for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
         next = t->next_armed;
         t->seq = loop->timer_seq++;
-        struct lc__heap_entry e = {t->when, t->seq, t};
+        struct lc__heap_entry e = {t->when, late_by(loop, t->when, now), t->seq, t};
         sift_up(loop, loop->heap_len++, e);
     }
     pend_clear(loop);
@@ -322,6 +333,8 @@ int lc__timers_flush(lc_loop *loop)
     size_t live = loop->pend_len;
     if (live == 0)
         return 0;
+    lc__timer_slack_ns(loop); /* for late_by() */
+    loop->wake_ok = false;
     if (live >= RUN_MIN && loop->run_live <= MERGE_RATIO * live && pend_to_run(loop, live) == 0)
         return 0;
     return pend_to_heap(loop);
@@ -361,11 +374,69 @@ lc_timer *lc__timer_first(lc_loop *loop)
     return h->t;
 }
 
+/* How many slots of the run and entries of the heap lc__timers_wake looks
+ * at.  The timers it looks at all fire on the wakeup it computes, and the
+ * answer is kept until a timer is taken in or fires (a cancel can only make
+ * it earlier than need be), so the look costs O(1) per timer fired. */
+#define WAKE_LOOK_RUN 1024
+#define WAKE_LOOK_HEAP 64
+
+int64_t lc__timers_wake(lc_loop *loop)
+{
+    if (loop->wake_ok)
+        return loop->wake_at;
+    int64_t w = INT64_MAX;
+    unsigned look = WAKE_LOOK_RUN;
+    /* The run is in deadline order: the look ends at the first deadline
+     * not before w.  A slot not looked at bounds w by its deadline, which
+     * no later slot's precedes.  Holes keep their deadline. */
+    if (run_first(loop) != NULL) {
+        for (size_t i = loop->run_head; i < loop->run_len; i++) {
+            const struct lc__timer_slot *s = &loop->run[i];
+            if (s->when >= w)
+                break;
+            if (look-- == 0) {
+                w = s->when;
+                break;
+            }
+            if (s->t != NULL && s->late < w)
+                w = s->late;
+        }
+    }
+    /* The heap: a depth-first walk through the entries whose deadlines
+     * come before w; below an entry the deadlines are no earlier, so one
+     * not looked at bounds w by its own. */
+    const struct lc__heap_entry *h = loop->heap;
+    size_t n = loop->heap_len, stack[4 * WAKE_LOOK_HEAP + 1], sp = 0;
+    look = WAKE_LOOK_HEAP;
+    if (n > 0)
+        stack[sp++] = 0;
+    while (sp > 0) {
+        size_t i = stack[--sp];
+        if (h[i].when >= w)
+            continue;
+        if (look == 0) {
+            w = h[i].when;
+            continue;
+        }
+        look--;
+        if (h[i].late < w)
+            w = h[i].late;
+        for (size_t c = 4 * i + 1; c < n && c <= 4 * i + 4; c++)
+            if (h[c].when < w)
+                stack[sp++] = c;
+    }
+    loop->wake_at = w;
+    loop->wake_ok = true;
+    return w;
+}
+
 lc_timer *lc__timer_pop_due(lc_loop *loop, int64_t now, uint64_t armed_before)
 {
     lc_timer *t = lc__timer_first(loop);
     if (t == NULL || t->when > now || t->seq >= armed_before)
         return NULL;
+    loop->wake_ok = false;
     if ((t->where & TAG_MASK) == IN_RUN) {
         size_t i = loop->run_head;
         if (i + AHEAD < loop->run_len)
@@ -396,6 +467,7 @@ void lc__timers_drop(lc_loop *loop)
     loop->heap_len = loop->heap_cap = 0;
     pend_clear(loop);
     run_free(loop);
+    loop->wake_ok = false;
 }
 
 /* ---- the API ---- */

@@ -21,6 +21,8 @@
 #include <string.h>
 
 #include "loopcompat/loop.h"
+/* White box: lc__timers_wake and lc__allowance, the wakeup computation. */
+#include "lc_internal.h"
 
 enum { N = 2048 };
 #define Q 100000LL              /* 100 µs: deadlines are multiples, so many tie */
@@ -405,6 +407,90 @@ START_TEST(large_batch_fires_in_order_never_early)
 }
 END_TEST
 
+/* ---- the wakeup: never later than any timer's allowance ---- */
+
+static void noop_cb(lc_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+/* Arm k timers at deadlines spread over [lo, lo + span) ns from now, take
+ * them in with one non-blocking iteration, and check lc__timers_wake against
+ * the allowances computed with the clock before and after the intake: the
+ * answer is at most the smallest deadline + allowance (time left measured
+ * from before, the most it can be) and, when exact (fewer timers than the
+ * look covers), at least the smallest measured from after.  Then cancel
+ * every other one and check the kept answer is still safe. */
+static void check_wake(lc_loop *loop, lc_timer *t, int k, int64_t lo, int64_t span, int exact)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ull ^ (uint64_t)k;
+    int64_t t0 = lc_loop_time(loop);
+    for (int i = 0; i < k; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        ck_assert_int_eq(lc_call_at(loop, &t[i], t0 + lo + (int64_t)(x % (uint64_t)span), noop_cb, NULL), 0);
+    }
+    ck_assert_int_eq(lc_loop_run_once(loop, 0), 0);
+    int64_t t1 = lc_loop_time(loop);
+    int64_t hi = INT64_MAX, lo_late = INT64_MAX, first = INT64_MAX;
+    for (int i = 0; i < k; i++) {
+        int64_t d = t[i].when;
+        if (d + lc__allowance(loop, d - t0) < hi)
+            hi = d + lc__allowance(loop, d - t0);
+        if (d + lc__allowance(loop, d - t1) < lo_late)
+            lo_late = d + lc__allowance(loop, d - t1);
+        if (d < first)
+            first = d;
+    }
+    int64_t w = lc__timers_wake(loop);
+    ck_assert_msg(w <= hi, "k=%d: wake %lld after the latest allowed %lld", k, (long long)w, (long long)hi);
+    ck_assert_msg(w >= first, "k=%d: wake %lld before the first deadline %lld", k, (long long)w, (long long)first);
+    if (exact)
+        ck_assert_msg(w >= lo_late, "k=%d: wake %lld earlier than need be (%lld)", k, (long long)w,
+                      (long long)lo_late);
+    hi = INT64_MAX;
+    for (int i = 0; i < k; i += 2)
+        ck_assert_int_eq(lc_timer_cancel(&t[i]), 1);
+    for (int i = 1; i < k; i += 2)
+        if (t[i].when + lc__allowance(loop, t[i].when - t0) < hi)
+            hi = t[i].when + lc__allowance(loop, t[i].when - t0);
+    ck_assert(lc__timers_wake(loop) <= hi);
+    for (int i = 1; i < k; i += 2)
+        lc_timer_cancel(&t[i]);
+}
+
+START_TEST(wake_never_later_than_an_allowance)
+{
+    enum { K = 5000 };
+    lc_loop *loop;
+    lc_loop_options o = {0};
+    o.backend = backend();
+    ck_assert_int_eq(lc_loop_new(&loop, &o), 0);
+    lc_timer *t = calloc(K, sizeof *t);
+    const int64_t S = 1000000000;
+    check_wake(loop, t, 100, S, 4 * S, 1);  /* a small batch: the heap */
+    check_wake(loop, t, 600, S, 4 * S, 1);  /* a sorted run the look covers */
+    check_wake(loop, t, K, S, 4 * S, 0);    /* one it does not */
+    check_wake(loop, t, 600, S, 1000, 1);   /* dense deadlines */
+    /* One timer 2 s out may be 0.1% of that late, 2 ms, unless the thread
+     * is real-time (fs/select.c, select_estimate_accuracy()). */
+    int64_t now = lc_loop_time(loop);
+    ck_assert_int_eq(lc_call_at(loop, &t[0], now + 2 * S, noop_cb, NULL), 0);
+    ck_assert_int_eq(lc_loop_run_once(loop, 0), 0);
+    int64_t late = lc__timers_wake(loop) - (now + 2 * S);
+    if (!loop->slack_rt) {
+        ck_assert_int_ge(late, 1990000);
+        ck_assert_int_le(late, 2000000);
+    }
+    /* A timer taken in later with an earlier deadline is looked at. */
+    ck_assert_int_eq(lc_call_at(loop, &t[1], now + S, noop_cb, NULL), 0);
+    ck_assert_int_eq(lc_loop_run_once(loop, 0), 0);
+    ck_assert(lc__timers_wake(loop) <= now + S + lc__allowance(loop, S));
+    lc_loop_free(loop);
+    free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("timer_model");
@@ -413,6 +499,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, busy_callbacks_match_the_model, 0, 2);
     tcase_add_test(tc, close_unschedules_every_timer);
     tcase_add_test(tc, large_batch_fires_in_order_never_early);
+    tcase_add_test(tc, wake_never_later_than_an_allowance);
     suite_add_tcase(s, tc);
     return s;
 }

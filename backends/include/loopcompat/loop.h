@@ -159,7 +159,13 @@ int lc_call_soon_threadsafe(lc_loop *loop, lc_cb cb, void *arg);
 /* ---- timers -------------------------------------------------------------
  * Caller-owned timer records ordered by (deadline, sequence): equal
  * deadlines fire in scheduling order.  A timer never fires before its
- * deadline by the loop's clock.  A record is zeroed before its first use
+ * deadline by the loop's clock.  The loop may let it fire later by up to
+ * the rule Linux applies to a poll(2)/select(2)/epoll_wait(2) timeout of
+ * the same length (fs/select.c, select_estimate_accuracy()): the thread's
+ * timer slack (prctl(2) PR_SET_TIMERSLACK, 50 µs by default) or 0.1% of
+ * the time left when the loop took the timer in, whichever is larger, at
+ * most 100 ms; nothing for a real-time thread.  Timers a few µs apart then
+ * share wakeups (docs/timers.md).  A record is zeroed before its first use
  * (static storage, calloc, or `lc_timer t = {0};`); from then on the loop
  * keeps it, and it may be freed whenever it is not scheduled. */
 typedef struct lc_timer {

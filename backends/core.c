@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 #ifdef __linux__
-#include <sched.h>
 #include <sys/prctl.h>
 #endif
 
@@ -41,14 +40,6 @@ int64_t lc__timer_slack_ns(lc_loop *loop)
         loop->slack_ns = s > 0 ? s : 0;
 #else
         loop->slack_ns = 0;
-#endif
-#ifdef __linux__
-        /* rt_task(): the kernel gives real-time threads no slack at all
-         * (fs/select.c select_estimate_accuracy(); sched(7)). */
-        int pol = sched_getscheduler(0);
-        loop->slack_rt = pol == SCHED_FIFO || pol == SCHED_RR;
-#else
-        loop->slack_rt = false;
 #endif
     }
     return loop->slack_ns;
@@ -330,10 +321,10 @@ static int64_t poll_timeout(lc_loop *loop, int block)
      * the point from which the kernel's own deferral of this wait (the same
      * rule) still ends by then.  Compared before subtracting: a time near
      * INT64_MIN minus the clock would wrap to a long wait. */
+    lc__timer_slack_ns(loop);
     int64_t now = lc_time_ns(), wake = lc__timers_wake(loop);
     if (wake <= now)
         return 0;
-    lc__timer_slack_ns(loop);
     int64_t at = wake - lc__allowance(loop, wake - now);
     return at <= now ? 0 : at - now;
 }

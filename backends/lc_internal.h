@@ -154,7 +154,6 @@ struct lc_loop {
     atomic_bool stopping;
     pthread_t thread;       /* valid while running */
     int64_t slack_ns;       /* the running thread's timer slack, -1: not read yet */
-    bool slack_rt;          /* the running thread has a real-time policy */
     bool wake_ok;           /* wake_at holds lc__timers_wake's last answer */
     int64_t wake_at;
     uint64_t iterations;
@@ -228,10 +227,12 @@ int64_t lc__timer_slack_ns(lc_loop *loop);
  * of the wait, at most 100 ms, at least the thread's timer slack; nothing
  * for a real-time thread.  The loop gives each timer the same allowance
  * for its delay, so a timer is never later than one wait for it alone
- * could be.  lc__timer_slack_ns must have run in this run. */
+ * could be.  A slack of 0 means none: Linux reports 0 for a SCHED_FIFO or
+ * SCHED_RR thread (PR_GET_TIMERSLACK; seen on 6.18), and other systems
+ * have no slack to read.  lc__timer_slack_ns must have run in this run. */
 static inline int64_t lc__allowance(const lc_loop *loop, int64_t left)
 {
-    if (loop->slack_rt)
+    if (loop->slack_ns <= 0)
         return 0;
     int64_t cap = 100000000, a = cap;
     if (left < 1000 * cap)

@@ -164,10 +164,11 @@ int lc_call_soon_threadsafe(lc_loop *loop, lc_cb cb, void *arg);
  * the same length (fs/select.c, select_estimate_accuracy()): the thread's
  * timer slack (prctl(2) PR_SET_TIMERSLACK, 50 µs by default) or 0.1% of
  * the time left when the loop took the timer in, whichever is larger, at
- * most 100 ms; nothing for a real-time thread.  Timers a few µs apart then
- * share wakeups (docs/timers.md).  A record is zeroed before its first use
- * (static storage, calloc, or `lc_timer t = {0};`); from then on the loop
- * keeps it, and it may be freed whenever it is not scheduled. */
+ * most 100 ms; nothing for a thread without slack (a real-time one).
+ * Timers a few µs apart then share wakeups (docs/timers.md).  A record is
+ * zeroed before its first use (static storage, calloc, or
+ * `lc_timer t = {0};`); from then on the loop keeps it, and it may be
+ * freed whenever it is not scheduled. */
 typedef struct lc_timer {
     int64_t when;     /* absolute deadline, lc_loop_time() ns */
     union {           /* internal: the arming order; before the loop */

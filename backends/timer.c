@@ -240,7 +240,7 @@ static struct lc__timer_slot *radix_sort(struct lc__timer_slot *a, struct lc__ti
 
 /* Sort the `live` pending timers into the run.  Nothing changes if the
  * memory cannot be had. */
-static int pend_to_run(lc_loop *loop, size_t live)
+static int pend_to_run(lc_loop *loop, size_t live, int64_t now)
 {
     typedef struct lc__timer_slot slot;
     size_t old = loop->run_live;
@@ -256,7 +256,6 @@ static int pend_to_run(lc_loop *loop, size_t live)
     size_t h[8][256]; /* byte counts of the keys, every byte in one pass */
     memset(h, 0, sizeof h);
     size_t j = 0;
-    int64_t now = lc_time_ns();
     for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
         next = t->next_armed; /* the same field as seq */
         t->seq = loop->timer_seq++;
@@ -304,7 +303,7 @@ static int pend_to_run(lc_loop *loop, size_t live)
     return 0;
 }
 
-static int pend_to_heap(lc_loop *loop)
+static int pend_to_heap(lc_loop *loop, int64_t now)
 {
     size_t need = loop->heap_len + loop->pend_len;
     if (need > loop->heap_cap) {
@@ -317,7 +316,6 @@ static int pend_to_heap(lc_loop *loop)
         loop->heap = nh;
         loop->heap_cap = ncap;
     }
-    int64_t now = lc_time_ns();
     for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
         next = t->next_armed;
         t->seq = loop->timer_seq++;
@@ -335,9 +333,10 @@ int lc__timers_flush(lc_loop *loop)
         return 0;
     lc__timer_slack_ns(loop); /* for late_by() */
     loop->wake_ok = false;
-    if (live >= RUN_MIN && loop->run_live <= MERGE_RATIO * live && pend_to_run(loop, live) == 0)
+    int64_t now = lc_time_ns(); /* the intake's time, for every allowance */
+    if (live >= RUN_MIN && loop->run_live <= MERGE_RATIO * live && pend_to_run(loop, live, now) == 0)
         return 0;
-    return pend_to_heap(loop);
+    return pend_to_heap(loop, now);
 }
 
 /* ---- where a record is ---- */

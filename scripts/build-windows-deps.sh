@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Build the libraries the Windows build links (jansson, zlib; Check for the
 # test suites) with the mingw-w64 cross compiler, from Debian's own source
 # packages: `apt-get source` through a temporary sources list holding one
@@ -36,17 +36,13 @@ need dpkg-source dpkg-dev
 mkdir -p "$prefix" "$work"
 
 # --- a private apt state with the deb-src entry -------------------------
+# shellcheck source=lib/debian-apt.sh
+. "$here/scripts/lib/debian-apt.sh"
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 [ -n "$codename" ] || { echo "build-windows-deps: no VERSION_CODENAME in /etc/os-release" >&2; exit 2; }
-mirror=${LC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 apt_dir=$work/apt
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
-echo "deb-src $mirror $codename main" >"$apt_dir/sources.list"
-set -- -o Dir::Etc::SourceList="$apt_dir/sources.list" \
-    -o Dir::Etc::SourceParts=/dev/null \
-    -o Dir::State::Lists="$apt_dir/lists" \
-    -o Dir::Cache="$apt_dir/cache" \
-    -o APT::Sandbox::User=root
+lc_apt_private "$apt_dir" deb-src "$codename" || exit 2
+set -- "${LC_APT_OPTS[@]}"
 
 fetch() { # fetch PACKAGE APT-OPTIONS...: unpack its Debian source into $work/PACKAGE-*/
     pkg=$1
@@ -54,10 +50,7 @@ fetch() { # fetch PACKAGE APT-OPTIONS...: unpack its Debian source into $work/PA
     if ls -d "$work/$pkg"-[0-9]*/ >/dev/null 2>&1; then
         return 0
     fi
-    if [ ! -f "$apt_dir/lists/.updated" ]; then
-        apt-get "$@" -q update >/dev/null
-        touch "$apt_dir/lists/.updated"
-    fi
+    lc_apt_update || exit 2
     (cd "$work" && apt-get "$@" -q source "$pkg" >/dev/null)
 }
 

@@ -125,10 +125,10 @@ static void heap_remove(lc_loop *loop, size_t i)
 static void pend_append(lc_loop *loop, lc_timer *t)
 {
     lc_timer *tail = loop->pend_tail;
-    t->next_armed = NULL;
+    t->order.next_armed = NULL;
     t->where = (uintptr_t)tail | IN_PEND;
     if (tail)
-        tail->next_armed = t;
+        tail->order.next_armed = t;
     else
         loop->pend_head = t;
     loop->pend_tail = t;
@@ -137,9 +137,9 @@ static void pend_append(lc_loop *loop, lc_timer *t)
 
 static void pend_unlink(lc_loop *loop, lc_timer *t)
 {
-    lc_timer *prev = (lc_timer *)(t->where & ~TAG_MASK), *next = t->next_armed;
+    lc_timer *prev = (lc_timer *)(t->where & ~TAG_MASK), *next = t->order.next_armed;
     if (prev)
-        prev->next_armed = next;
+        prev->order.next_armed = next;
     else
         loop->pend_head = next;
     if (next)
@@ -257,8 +257,8 @@ static int pend_to_run(lc_loop *loop, size_t live, int64_t now)
     memset(h, 0, sizeof h);
     size_t j = 0;
     for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
-        next = t->next_armed; /* the same field as seq */
-        t->seq = loop->timer_seq++;
+        next = t->order.next_armed; /* the same field as seq */
+        t->order.seq = loop->timer_seq++;
         uint64_t k = radix_key(t->when);
         for (unsigned d = 0; d < 8; d++)
             h[d][(k >> (8 * d)) & 255]++;
@@ -317,9 +317,9 @@ static int pend_to_heap(lc_loop *loop, int64_t now)
         loop->heap_cap = ncap;
     }
     for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
-        next = t->next_armed;
-        t->seq = loop->timer_seq++;
-        struct lc__heap_entry e = {t->when, late_by(loop, t->when, now), t->seq, t};
+        next = t->order.next_armed;
+        t->order.seq = loop->timer_seq++;
+        struct lc__heap_entry e = {t->when, late_by(loop, t->when, now), t->order.seq, t};
         sift_up(loop, loop->heap_len++, e);
     }
     pend_clear(loop);
@@ -368,7 +368,7 @@ lc_timer *lc__timer_first(lc_loop *loop)
     if (loop->heap_len == 0)
         return r ? r->t : NULL;
     const struct lc__heap_entry *h = &loop->heap[0];
-    if (r && (r->when < h->when || (r->when == h->when && r->t->seq < h->seq)))
+    if (r && (r->when < h->when || (r->when == h->when && r->t->order.seq < h->seq)))
         return r->t;
     return h->t;
 }
@@ -433,7 +433,7 @@ int64_t lc__timers_wake(lc_loop *loop)
 lc_timer *lc__timer_pop_due(lc_loop *loop, int64_t now, uint64_t armed_before)
 {
     lc_timer *t = lc__timer_first(loop);
-    if (t == NULL || t->when > now || t->seq >= armed_before)
+    if (t == NULL || t->when > now || t->order.seq >= armed_before)
         return NULL;
     loop->wake_ok = false;
     if ((t->where & TAG_MASK) == IN_RUN) {
@@ -455,7 +455,7 @@ void lc__timers_drop(lc_loop *loop)
     for (size_t i = 0; i < loop->heap_len; i++)
         loop->heap[i].t->where = 0;
     for (lc_timer *t = loop->pend_head, *next; t != NULL; t = next) {
-        next = t->next_armed;
+        next = t->order.next_armed;
         t->where = 0;
     }
     for (size_t i = loop->run_head; i < loop->run_len; i++)

@@ -2,6 +2,7 @@
  * error codes, on the backend named by $LC_TEST_BACKEND (see
  * test_core.c). */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
@@ -282,6 +283,19 @@ END_TEST
 
 /* ---- errors and backends ---- */
 
+START_TEST(version_matches_header)
+{
+    /* The library linked is the one the header describes; the number and the
+     * string say the same version. */
+    ck_assert_uint_eq(lc_version(), LC_VERSION_HEX);
+    ck_assert_str_eq(lc_version_string(), LC_VERSION_STRING);
+    char s[32];
+    snprintf(s, sizeof s, "%u.%u.%u", lc_version() >> 16, (lc_version() >> 8) & 0xff,
+             lc_version() & 0xff);
+    ck_assert_str_eq(s, lc_version_string());
+}
+END_TEST
+
 START_TEST(errors_are_distinct_and_named)
 {
     ck_assert_int_ne(LC_ENOTSUP, LC_ECLOSED);
@@ -301,6 +315,7 @@ END_TEST
 
 void core_add_io_tests(TCase *tc)
 {
+    tcase_add_test(tc, version_matches_header);
     tcase_add_test(tc, reader_fires_on_data);
     tcase_add_test(tc, reader_and_writer_share_one_fd);
     tcase_add_test(tc, reader_removed_in_same_batch_does_not_run);

@@ -1,4 +1,5 @@
-/* Everything: the loop core, transports, subprocesses, signals. */
+/** @file
+ * Everything: the loop core, transports, subprocesses, signals. */
 #ifndef LOOPCOMPAT_H
 #define LOOPCOMPAT_H
 

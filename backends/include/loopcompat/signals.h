@@ -1,4 +1,5 @@
-/* loopcompat — Unix signal handlers run by the loop (asyncio
+/** @file
+ * loopcompat — Unix signal handlers run by the loop (asyncio
  * loop.add_signal_handler / remove_signal_handler).
  *
  * The handler runs from the loop, as an ordinary callback, never in signal
@@ -45,22 +46,30 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(default) /* see loop.h */
+#endif
+
 typedef void (*lc_signal_cb)(lc_loop *loop, int signo, void *arg);
 
-/* Install (or replace) the handler of signo on this loop.
+/** Install (or replace) the handler of signo on this loop.
  * LC_EINVAL: bad number, SIGKILL/SIGSTOP, or NULL cb; LC_ECLOSED: the loop
  * is closed; LC_ETHREAD: not the main thread; LC_EBUSY: another loop of this
  * process handles signo; LC_ENOTSUP: no signal support on this platform;
  * -errno from the system calls otherwise. */
 int lc_add_signal_handler(lc_loop *loop, int signo, lc_signal_cb cb, void *arg);
 
-/* Remove the handler: 1 if there was one, 0 if not (also for SIGKILL and
+/** Remove the handler: 1 if there was one, 0 if not (also for SIGKILL and
  * on a closed loop).  LC_EINVAL for a number outside 1..NSIG-1, LC_ETHREAD
  * outside the main thread. */
 int lc_remove_signal_handler(lc_loop *loop, int signo);
 
-/* The implementation this loop uses: "signalfd" or "selfpipe". */
+/** The implementation this loop uses: "signalfd" or "selfpipe". */
 const char *lc_loop_signal_impl_name(const lc_loop *loop);
+
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
-/* Transports and protocols: asyncio's shape (asyncio-protocol.html) in C.
+/** @file
+ * Transports and protocols: asyncio's shape (asyncio-protocol.html) in C.
  *
  * A *protocol* is a table of callbacks the user supplies; a *transport* is
  * the loop's object that moves bytes for it.  The loop allocates every
@@ -83,6 +84,10 @@ struct iovec {
 extern "C" {
 #endif
 
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(default) /* see loop.h */
+#endif
+
 typedef struct lc_transport lc_transport;
 typedef struct lc_server lc_server;
 
@@ -92,33 +97,33 @@ typedef struct lc_server lc_server;
  * Per-connection state goes in the user pointer (lc_transport_userdata). */
 typedef struct lc_protocol {
     void (*connection_made)(lc_transport *t);
-    /* `data` is the loop's (a read buffer shared by the loop's transports,
+    /** `data` is the loop's (a read buffer shared by the loop's transports,
      * or a kernel-filled buffer in completion mode) and is valid only until
      * the callback returns: keep a copy of what must outlive it.  Writing
      * it to a transport is fine (writes copy what they do not send). */
     void (*data_received)(lc_transport *t, const void *data, size_t len);
-    /* The peer shut its write side.  Return nonzero to keep the transport
+    /** The peer shut its write side.  Return nonzero to keep the transport
      * open (half-close: the user may still write, then close); return 0 and
      * the transport closes itself (flushing first).  Read pipes always close
      * after EOF, whatever this returns (asyncio's _UnixReadPipeTransport). */
     int (*eof_received)(lc_transport *t);
-    /* err: 0 after close(), abort(), or an EOF that closed; -errno when the
+    /** err: 0 after close(), abort(), or an EOF that closed; -errno when the
      * connection failed (-ECONNRESET, -EPIPE, ...); LC_ECLOSED when the loop
      * was closed under it. */
     void (*connection_lost)(lc_transport *t, int err);
-    /* The write buffer went above the high water mark / back to the low one. */
+    /** The write buffer went above the high water mark / back to the low one. */
     void (*pause_writing)(lc_transport *t);
     void (*resume_writing)(lc_transport *t);
 } lc_protocol;
 
 typedef struct lc_datagram_protocol {
     void (*connection_made)(lc_transport *t);
-    /* One call per datagram; len may be 0.  addr is the sender (NULL with
+    /** One call per datagram; len may be 0.  addr is the sender (NULL with
      * addrlen 0 when the socket family has no address, e.g. an unbound
      * AF_UNIX peer). */
     void (*datagram_received)(lc_transport *t, const void *data, size_t len,
                               const struct sockaddr *addr, socklen_t addrlen);
-    /* A send or receive failed (-errno, e.g. -ECONNREFUSED after an ICMP
+    /** A send or receive failed (-errno, e.g. -ECONNREFUSED after an ICMP
      * port unreachable on a connected socket, udp(7)).  Not fatal: the
      * endpoint keeps working. */
     void (*error_received)(lc_transport *t, int err);
@@ -132,22 +137,22 @@ typedef struct lc_datagram_protocol {
  * operation does not belong to it. */
 
 enum lc_transport_kind {
-    LC_TRANSPORT_STREAM = 1,  /* connected stream socket: TCP, AF_UNIX */
-    LC_TRANSPORT_READ_PIPE,   /* read side of a pipe, FIFO, socket or char device */
-    LC_TRANSPORT_WRITE_PIPE,  /* write side of the same */
-    LC_TRANSPORT_DATAGRAM     /* UDP or AF_UNIX SOCK_DGRAM */
+    LC_TRANSPORT_STREAM = 1,  /**< connected stream socket: TCP, AF_UNIX */
+    LC_TRANSPORT_READ_PIPE,   /**< read side of a pipe, FIFO, socket or char device */
+    LC_TRANSPORT_WRITE_PIPE,  /**< write side of the same */
+    LC_TRANSPORT_DATAGRAM     /**< UDP or AF_UNIX SOCK_DGRAM */
 };
 
 int lc_transport_kind(const lc_transport *t);
 lc_loop *lc_transport_loop(const lc_transport *t);
 void *lc_transport_userdata(const lc_transport *t);
 void lc_transport_set_userdata(lc_transport *t, void *ud);
-/* The fd (owned by the transport: do not close it, do not add readers to it
+/** The fd (owned by the transport: do not close it, do not add readers to it
  * — lc_add_reader on it returns LC_EBUSY).  -1 once closed. */
 int lc_transport_fileno(const lc_transport *t);
 int lc_transport_is_closing(const lc_transport *t);
 
-/* Send data.  What cannot be written now is copied into the transport's
+/** Send data.  What cannot be written now is copied into the transport's
  * buffer and written when the fd is writable: data is never lost on a
  * partial write or EAGAIN.  0 on success (sent or buffered); LC_ECLOSED if
  * the transport is closing or write_eof was called; LC_EINVAL on a read pipe
@@ -156,19 +161,19 @@ int lc_transport_is_closing(const lc_transport *t);
  * follows with the same code. */
 int lc_transport_write(lc_transport *t, const void *data, size_t len);
 int lc_transport_writev(lc_transport *t, const struct iovec *iov, int iovcnt);
-/* Shut the write side after the buffer is flushed: shutdown(SHUT_WR) on a
+/** Shut the write side after the buffer is flushed: shutdown(SHUT_WR) on a
  * stream socket (the read side stays open); a write pipe closes (asyncio).
  * 0, or LC_EINVAL where can_write_eof is false.  Repeating it is a no-op. */
 int lc_transport_write_eof(lc_transport *t);
 int lc_transport_can_write_eof(const lc_transport *t);
-/* Close: stop reading, flush the buffer, then connection_lost(0).  A second
+/** Close: stop reading, flush the buffer, then connection_lost(0).  A second
  * close is a no-op returning 0. */
 int lc_transport_close(lc_transport *t);
-/* Close now: the buffer is dropped.  connection_lost(0), as asyncio's
+/** Close now: the buffer is dropped.  connection_lost(0), as asyncio's
  * abort() (_force_close(None)) does; the caller knows it aborted. */
 int lc_transport_abort(lc_transport *t);
 
-/* Flow control of the read side (asyncio pause_reading/resume_reading):
+/** Flow control of the read side (asyncio pause_reading/resume_reading):
  * no data_received while paused.  No-ops (returning 0) on a closing
  * transport or when already in that state; LC_EINVAL on a write pipe. */
 int lc_transport_pause_reading(lc_transport *t);
@@ -184,7 +189,7 @@ int lc_transport_set_write_buffer_limits(lc_transport *t, long high, long low);
 void lc_transport_get_write_buffer_limits(const lc_transport *t, size_t *high, size_t *low);
 size_t lc_transport_get_write_buffer_size(const lc_transport *t);
 
-/* get_extra_info("peername"/"sockname"): copies the address into *addr and
+/** get_extra_info("peername"/"sockname"): copies the address into *addr and
  * sets *len.  -errno from getpeername(2)/getsockname(2) (ENOTSOCK on a pipe,
  * ENOTCONN on an unconnected datagram socket). */
 enum lc_extra { LC_EXTRA_PEERNAME = 1, LC_EXTRA_SOCKNAME };
@@ -220,16 +225,16 @@ int lc_connect_write_pipe(lc_loop *loop, int fd, const lc_protocol *proto, void 
 int lc_stream_open(lc_loop *loop, int fd, const lc_protocol *proto, void *ud,
                    lc_transport **out);
 
-/* Connect callback: t is the new transport (its connection_made has just
+/** Connect callback: t is the new transport (its connection_made has just
  * run) and err 0; or t NULL and err < 0 (-ECONNREFUSED, -ETIMEDOUT, -ENOENT
  * for a missing Unix socket path, LC_ECLOSED when the loop closed first).
  * Called on a loop iteration, never from inside the connect call. */
 typedef void (*lc_connect_cb)(lc_loop *loop, lc_transport *t, int err, void *ud);
 
-/* Address family hints for lc_tcp_connect / lc_udp_endpoint. */
+/** Address family hints for lc_tcp_connect / lc_udp_endpoint. */
 enum { LC_AF_UNSPEC = 0, LC_AF_INET = 4, LC_AF_INET6 = 6 };
 
-/* TCP connection (asyncio create_connection).  host is resolved with
+/** TCP connection (asyncio create_connection).  host is resolved with
  * getaddrinfo(3): numeric addresses are parsed without any lookup
  * (AI_NUMERICHOST | AI_NUMERICSERV); a host name falls back to a plain
  * getaddrinfo call, which blocks the loop while it resolves.  Every address
@@ -241,7 +246,7 @@ enum { LC_AF_UNSPEC = 0, LC_AF_INET = 4, LC_AF_INET6 = 6 };
 int lc_tcp_connect(lc_loop *loop, const char *host, int port, int family,
                    const lc_protocol *proto, void *ud, lc_connect_cb cb);
 
-/* Unix stream connection (asyncio create_unix_connection).  A path starting
+/** Unix stream connection (asyncio create_unix_connection).  A path starting
  * with '@' names the Linux abstract namespace (unix(7): sun_path[0] is a
  * null byte; the rest of the name, without the '@', is the address);
  * elsewhere it is LC_ENOTSUP.  A path that does not fit sun_path (108 bytes
@@ -258,7 +263,7 @@ int lc_unix_connect(lc_loop *loop, const char *path, const lc_protocol *proto, v
 typedef int (*lc_protocol_factory)(lc_server *srv, void *ud, const lc_protocol **proto,
                                    void **conn_ud);
 
-/* TCP server.  host NULL (or "") listens on every address getaddrinfo gives
+/** TCP server.  host NULL (or "") listens on every address getaddrinfo gives
  * for AI_PASSIVE — IPv4 and IPv6, each IPv6 socket IPV6_V6ONLY — with the
  * same port on all of them (port 0: the port the first socket got).
  * SO_REUSEADDR is set.  backlog <= 0 means 100 (asyncio's default).
@@ -271,20 +276,20 @@ typedef int (*lc_protocol_factory)(lc_server *srv, void *ud, const lc_protocol *
 int lc_tcp_server(lc_loop *loop, const char *host, int port, int backlog,
                   lc_protocol_factory factory, void *ud, lc_server **out);
 
-/* Unix stream server.  Path rules as lc_unix_connect.  A stale socket file
+/** Unix stream server.  Path rules as lc_unix_connect.  A stale socket file
  * at the path is removed first (asyncio does); a file of another type there
  * is -EADDRINUSE.  Closing the server unlinks the socket file it created,
  * if it is still the same file. */
 int lc_unix_server(lc_loop *loop, const char *path, int backlog, lc_protocol_factory factory,
                    void *ud, lc_server **out);
 
-/* Stop listening and free the server.  Connections already accepted are not
+/** Stop listening and free the server.  Connections already accepted are not
  * affected.  Safe from inside the factory. */
 void lc_server_close(lc_server *srv);
-/* The bound port of a TCP server (host byte order); -1 for a Unix server. */
+/** The bound port of a TCP server (host byte order); -1 for a Unix server. */
 int lc_server_port(const lc_server *srv);
 size_t lc_server_nsockets(const lc_server *srv);
-/* The listening socket i's address. */
+/** The listening socket i's address. */
 int lc_server_sockname(const lc_server *srv, size_t i, struct sockaddr_storage *addr,
                        socklen_t *len);
 lc_loop *lc_server_loop(const lc_server *srv);
@@ -300,12 +305,12 @@ int lc_udp_endpoint(lc_loop *loop, const char *local_host, int local_port,
                     const char *remote_host, int remote_port, int family,
                     const lc_datagram_protocol *proto, void *ud, lc_transport **out);
 
-/* AF_UNIX SOCK_DGRAM endpoint; path rules as lc_unix_connect.  A stale
+/** AF_UNIX SOCK_DGRAM endpoint; path rules as lc_unix_connect.  A stale
  * socket file at local_path is replaced, and unlinked again on close. */
 int lc_unix_datagram_endpoint(lc_loop *loop, const char *local_path, const char *remote_path,
                               const lc_datagram_protocol *proto, void *ud, lc_transport **out);
 
-/* Send one datagram.  addr NULL: to the connected peer; on a connected
+/** Send one datagram.  addr NULL: to the connected peer; on a connected
  * endpoint addr must be NULL or the peer's address (else LC_EINVAL, as
  * asyncio's ValueError).
  *
@@ -318,6 +323,10 @@ int lc_unix_datagram_endpoint(lc_loop *loop, const char *local_path, const char 
  * go to error_received.  0 when sent or queued. */
 int lc_transport_sendto(lc_transport *t, const void *data, size_t len,
                         const struct sockaddr *addr, socklen_t addrlen);
+
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -211,6 +211,53 @@ START_TEST(test_catalogue_complete)
 }
 END_TEST
 
+/* The shipped io_uring PTY rows on Linux 6.12 before 6.12.64 (kernel commit
+ * 84230ad2d2af, docs/io_uring-pty-6.12.md): FAIL there, citing the commit,
+ * on Debian's release strings; PASS on the fixed builds, other series and
+ * other backends. */
+START_TEST(test_io_uring_pty_612_range)
+{
+    lc_expectations e;
+    char err[1024];
+    ck_assert_msg(lc_expectations_load(&e, LC_TEST_SOURCE_DIR "/cases/expectations.json", err,
+                                       sizeof err) == 0,
+                  "%s", err);
+    static const struct {
+        const char *backend, *release;
+        lc_status want;
+    } rows[] = {
+        {"io_uring", "6.12.43+deb12-amd64", LC_STATUS_FAIL},
+        {"io_uring", "6.12.57+deb12-amd64", LC_STATUS_FAIL},
+        {"io_uring", "6.12.63", LC_STATUS_FAIL},
+        {"io_uring", "6.12.64", LC_STATUS_PASS},
+        {"io_uring", "6.12.69+deb12-amd64", LC_STATUS_PASS},
+        {"io_uring", "6.12.117+deb13-amd64", LC_STATUS_PASS},
+        {"io_uring", "6.1.0-50-amd64", LC_STATUS_PASS},
+        {"io_uring", "6.18.0-1-amd64", LC_STATUS_PASS},
+        {"epoll", "6.12.57+deb12-amd64", LC_STATUS_PASS},
+    };
+    static const char *const ids[] = {"chardev/pty-read-master", "chardev/pty-bidirectional",
+                                      "chardev/pty-hangup"};
+    for (size_t c = 0; c < sizeof ids / sizeof *ids; c++) {
+        for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+            json_t *info = json_pack("{s:s, s:s}", "os", "linux", "os_version", rows[i].release);
+            lc_expectation x;
+            ck_assert(lc_expectations_lookup(&e, ids[c], rows[i].backend, info, &x));
+            ck_assert_msg(x.expected == rows[i].want, "%s on %s, Linux %s: expected %s", ids[c],
+                          rows[i].backend, rows[i].release, lc_status_name(rows[i].want));
+            int cites = 0;
+            size_t k;
+            json_t *ref;
+            json_array_foreach(x.refs, k, ref) cites |=
+                strstr(json_string_value(ref), "84230ad2d2af") != NULL;
+            ck_assert_int_eq(cites, rows[i].want == LC_STATUS_FAIL);
+            json_decref(info);
+        }
+    }
+    lc_expectations_free(&e);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("expectations");
@@ -221,6 +268,7 @@ int main(void)
     tcase_add_test(tc, test_malformed_rejected);
     tcase_add_test(tc, test_load_reports_syntax_position);
     tcase_add_test(tc, test_catalogue_complete);
+    tcase_add_test(tc, test_io_uring_pty_612_range);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

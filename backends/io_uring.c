@@ -559,6 +559,18 @@ static void handle_cqe(struct lc__uring *u, const struct io_uring_cqe *cqe)
     }
     if (more && u->multishot < 0)
         u->multishot = 1;
+    if (cqe->res == -ECANCELED) {
+        /* The kernel ended the poll without an event: not readiness.  An
+         * update cannot re-arm a poll whose file waits on two queues (a tty:
+         * n_tty_poll's read_wait and write_wait; a FIFO open read-write):
+         * the re-arm meets the poll's old second wait entry, and
+         * io_poll_remove() ends the request with -ECANCELED when nothing is
+         * ready (io_uring/poll.c, __io_queue_proc; docs/io_uring-pty-6.12.md).
+         * Reporting it would wake the reader for an EAGAIN after each real
+         * event; a new poll is added instead. */
+        mark_pending(u, fd);
+        return;
+    }
     unsigned ev = cqe->res < 0 ? (LC__EV_READ | LC__EV_WRITE) : from_poll_mask((unsigned)cqe->res);
     ev &= f->events;
     if (ev) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <pty.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -54,6 +55,58 @@ START_TEST(reader_fires_on_data)
     ck_assert_int_eq(lc_remove_reader(loop, sv[0]), 0);
     close(sv[0]);
     close(sv[1]);
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* A reader on a PTY master runs once per readiness and never for nothing:
+ * a byte written to the slave, read; another 50 ms later, read; then
+ * silence.  A tty polls on two wait queues, which io_uring cannot re-arm
+ * by an update: the poll ends with -ECANCELED, and that must not be taken
+ * for readiness (docs/io_uring-pty-6.12.md). */
+struct pty_reads {
+    int reads, eagain, bytes, slave;
+    lc_timer second, end;
+};
+
+static void pty_on_read(lc_loop *loop, int fd, void *arg)
+{
+    (void)loop;
+    struct pty_reads *p = arg;
+    char buf[16];
+    p->reads++;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0)
+        p->bytes += (int)n;
+    else if (n < 0 && errno == EAGAIN)
+        p->eagain++;
+}
+
+static void pty_write_again(lc_loop *loop, void *arg)
+{
+    (void)loop;
+    struct pty_reads *p = arg;
+    ck_assert_int_eq(write(p->slave, "y", 1), 1);
+}
+
+START_TEST(reader_on_pty_runs_once_per_readiness)
+{
+    lc_loop *loop = new_loop();
+    int m, s;
+    ck_assert_int_eq(openpty(&m, &s, NULL, NULL, NULL), 0);
+    ck_assert_int_eq(fcntl(m, F_SETFL, O_NONBLOCK), 0);
+    struct pty_reads p = {.slave = s};
+    ck_assert_int_eq(lc_add_reader(loop, m, pty_on_read, &p), 0);
+    ck_assert_int_eq(write(s, "x", 1), 1);
+    lc_call_later(loop, &p.second, 50000000LL, pty_write_again, &p);
+    lc_call_later(loop, &p.end, 300000000LL, stop_cb, NULL);
+    lc_loop_run(loop);
+    ck_assert_int_eq(p.bytes, 2);
+    ck_assert_msg(p.reads == 2 && p.eagain == 0, "%d reader calls for 2 readinesses, %d with EAGAIN",
+                  p.reads, p.eagain);
+    ck_assert_int_eq(lc_remove_reader(loop, m), 1);
+    close(m);
+    close(s);
     lc_loop_free(loop);
 }
 END_TEST
@@ -318,6 +371,7 @@ void core_add_io_tests(TCase *tc)
     tcase_add_test(tc, version_matches_header);
     tcase_add_test(tc, reader_fires_on_data);
     tcase_add_test(tc, reader_and_writer_share_one_fd);
+    tcase_add_test(tc, reader_on_pty_runs_once_per_readiness);
     tcase_add_test(tc, reader_removed_in_same_batch_does_not_run);
     tcase_add_test(tc, add_reader_bad_fd_and_closed_loop);
     tcase_add_test(tc, close_or_rerun_while_running_refused);

@@ -17,7 +17,9 @@
 #include "probe.h"
 #include "report_json.h"
 #include "report_load.h"
+#include "report_dest.h"
 #include "run_outputs.h"
+#include "run_tmp.h"
 #include "runner.h"
 #include "term.h"
 
@@ -239,7 +241,8 @@ int lc_cmd_run(int argc, char **argv)
     const char *backends = a.backends, *output = a.output, *exp_path = a.expectations,
                *variants = a.variants;
     lc_run_outputs outs = {a.junit, a.tap, a.baseline, NULL};
-    lc_journal journal = {-1, NULL, 0, 0};
+    lc_journal journal = {-1, NULL, 0, 0, 0};
+    lc_run_tmp rtmp = {"", -1, NULL, 0};
     int keep_journal = 1;
     char err[1024];
     lc_plan plan;
@@ -296,26 +299,63 @@ int lc_cmd_run(int argc, char **argv)
         lc_report_default_path(run_info, default_path, sizeof default_path);
         output = default_path;
     }
+    /* Every destination is checked before anything runs: a bad one fails
+     * now, not after the run, and leaves nothing behind. */
+    if (lc_run_outputs_check(&outs, output, exp_path, err, sizeof err) < 0) {
+        fprintf(stderr, "loopcompat run: %s\n", err);
+        goto out;
+    }
+    int swept = 0;
+    if (lc_run_tmp_enter(&rtmp, &swept, err, sizeof err) < 0) {
+        fprintf(stderr, "loopcompat run: %s\n", err);
+        goto out;
+    }
+    if (swept)
+        fprintf(stderr, "loopcompat run: removed %d temporary director%s killed runs left\n",
+                swept, swept == 1 ? "y" : "ies");
+    /* A report written into a device (/dev/null) is not kept: no journal. */
+    int in_place = lc_dest_in_place(output);
+    if (in_place && a.resume) {
+        fprintf(stderr, "loopcompat run: --resume: %s is not a regular file, so it has no "
+                        "journal to resume\n", output);
+        goto out;
+    }
     /* The journal is made (or reopened) before anything runs: an
      * unwritable or full destination fails now, not after the run. */
-    if (a.resume) {
+    if (in_place) {
+        /* nothing to journal */
+    } else if (a.resume) {
         long restored = 0;
         if (lc_journal_reopen(&journal, output, err, sizeof err) < 0) {
             fprintf(stderr, "loopcompat run: --resume: %s\n", err);
             goto out;
         }
-        /* Read and check it before touching it. */
-        if (resume_from_journal(output, &plan, run_info, results, &info, &restored) < 0)
-            goto out;
-        if (lc_journal_cut_torn(&journal, err, sizeof err) < 0) {
-            fprintf(stderr, "loopcompat run: --resume: %s\n", err);
-            goto out;
+        if (lc_journal_headerless(&journal)) {
+            /* Killed between creating the journal and writing its header:
+             * nothing to keep. */
+            fprintf(stderr, "loopcompat run: --resume: %s holds no results (an interrupted run "
+                            "left it before its header): running every case\n", journal.path);
+            if (lc_journal_restart(&journal, &info, err, sizeof err) < 0) {
+                fprintf(stderr, "loopcompat run: --resume: %s\n", err);
+                goto out;
+            }
+        } else {
+            /* Read and check it before touching it. */
+            if (resume_from_journal(output, &plan, run_info, results, &info, &restored) < 0)
+                goto out;
+            if (lc_journal_cut_torn(&journal, err, sizeof err) < 0) {
+                fprintf(stderr, "loopcompat run: --resume: %s\n", err);
+                goto out;
+            }
+            printf("resuming: %ld of %zu results from %s%s\n", restored, plan.n, output,
+                   LC_JOURNAL_SUFFIX);
         }
-        printf("resuming: %ld of %zu results from %s%s\n", restored, plan.n, output,
-               LC_JOURNAL_SUFFIX);
     } else if (lc_journal_create(&journal, output, &info, err, sizeof err) < 0) {
         fprintf(stderr, "loopcompat run: %s\n", err);
         goto out;
+    } else if (journal.restarted) {
+        fprintf(stderr, "loopcompat run: %s holds no results (an interrupted run left it before "
+                        "its header): starting afresh\n", journal.path);
     }
     int rc = lc_runner_run(&plan, &ro, results);
     lc_term_progress_clear();
@@ -359,6 +399,7 @@ int lc_cmd_run(int argc, char **argv)
     else if (ost == 1 && status == 0)
         status = 1;
 out:
+    lc_run_tmp_leave(&rtmp);
     lc_journal_close(&journal, !keep_journal);
     lc_run_outputs_free(&outs);
     if (results)

@@ -8,6 +8,7 @@
 #include "cmd_args.h"
 #include "commands.h"
 #include "matrix.h"
+#include "report_dest.h"
 #include "report_io.h"
 #include "report_load.h"
 
@@ -66,6 +67,17 @@ int lc_cmd_merge(int argc, char **argv)
     const char *out = a.out;
     n = a.n;
     char err[768];
+    /* The destination before the inputs are read: a bad one fails at once,
+     * and an input is never replaced by the matrix. */
+    if (lc_dest_check_output(out, 0, err, sizeof err) != 0) {
+        lc_cmd_error("merge", "-o: %s", err);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!lc_report_is_url(inputs[i]) && lc_dest_same_file(inputs[i], out)) {
+            lc_cmd_error("merge", "%s is both an input and the output (-o): refused", out);
+            goto done;
+        }
     for (size_t i = 0; i < n; i++) {
         docs[i] = lc_doc_load(inputs[i], LC_DOC_ANY, NULL, err, sizeof err);
         if (!docs[i]) {

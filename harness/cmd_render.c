@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli_opt.h"
 #include "cmd_args.h"
 #include "commands.h"
 #include "matrix.h"
 #include "render.h"
+#include "report_dest.h"
 #include "report_io.h"
 #include "report_load.h"
 
@@ -26,6 +28,46 @@ static int write_with(const lc_render *r, int (*fn)(const lc_render *, FILE *),
     if (!f)
         return -1;
     return lc_report_out_commit(&o, fn(r, f), "page", path, err, errlen);
+}
+
+/* The destinations before the input is read: each must be writable, and
+ * none may be the input or the other (the page would replace the report). */
+static int check_destinations(const lc_render_args *a, char *err, size_t errlen)
+{
+    char index[4096] = "", derr[700];
+    struct stat st;
+    if (a->html) {
+        if (!*a->html) {
+            snprintf(err, errlen, "--html: '': an empty directory name");
+            return -1;
+        }
+        snprintf(index, sizeof index, "%s/index.html", a->html);
+        /* A directory not made yet is made (lc_report_mkdirs) before writing. */
+        if (stat(a->html, &st) == 0 && lc_dest_check_output(index, 0, derr, sizeof derr) != 0) {
+            snprintf(err, errlen, "--html: %s", derr);
+            return -1;
+        }
+    }
+    if (a->markdown && lc_dest_check_output(a->markdown, 0, derr, sizeof derr) != 0) {
+        snprintf(err, errlen, "--markdown: %s", derr);
+        return -1;
+    }
+    int url = lc_report_is_url(a->input);
+    const char *clash = NULL;
+    if (!url && a->markdown && lc_dest_same_file(a->input, a->markdown))
+        clash = a->markdown;
+    else if (!url && index[0] && lc_dest_same_file(a->input, index))
+        clash = index;
+    if (clash) {
+        snprintf(err, errlen, "%s is both the input and an output: refused", clash);
+        return -1;
+    }
+    if (a->markdown && index[0] && lc_dest_same_file(a->markdown, index) &&
+        !(lc_dest_in_place(a->markdown) && lc_dest_in_place(index))) {
+        snprintf(err, errlen, "--markdown %s is --html's %s: refused", a->markdown, index);
+        return -1;
+    }
+    return 0;
 }
 
 int lc_render_parse_args(int argc, char **argv, lc_render_args *a)
@@ -70,6 +112,10 @@ int lc_cmd_render(int argc, char **argv)
         return prc;
     const char *input = a.input, *html = a.html, *markdown = a.markdown;
     char err[768];
+    if (check_destinations(&a, err, sizeof err) != 0) {
+        lc_cmd_error("render", "%s", err);
+        return 2;
+    }
     lc_doc_kind kind;
     json_t *doc = lc_doc_load(input, LC_DOC_ANY, &kind, err, sizeof err);
     if (!doc) {

@@ -1,5 +1,6 @@
 /* Loading, validating and matching cases/expectations.json. */
 #include "expectations.h"
+#include "report_dest.h"
 #include "text.h"
 
 #include <ctype.h>
@@ -222,16 +223,24 @@ int lc_expectations_load(lc_expectations *e, const char *path, char *err, size_t
 {
     memset(e, 0, sizeof *e);
     /* json_load_file would report a directory or a runaway file as a
-     * syntax error at its end; say what is wrong instead. */
+     * syntax error at its end, and block on a FIFO; say what is wrong
+     * instead (lc_dest_open_input refuses anything but a regular file). */
+    int fd = lc_dest_open_input(path, err, errlen);
+    if (fd < 0)
+        return -1;
     struct stat st;
-    if (stat(path, &st) != 0)
-        return fail(err, errlen, "%s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return fail(err, errlen, "%s: is a directory", path);
-    if (st.st_size > LC_EXPECTATIONS_MAX_BYTES)
+    if (fstat(fd, &st) != 0) {
+        int en = errno;
+        close(fd);
+        return fail(err, errlen, "%s: %s", path, strerror(en));
+    }
+    if (st.st_size > LC_EXPECTATIONS_MAX_BYTES) {
+        close(fd);
         return fail(err, errlen, "%s: larger than %d MiB", path, LC_EXPECTATIONS_MAX_BYTES >> 20);
+    }
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+    close(fd);
     if (!root) {
         if (je.line > 0)
             return fail(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);

@@ -1,5 +1,6 @@
 /* The run journal: JSON lines, one fsync'd record per completed result. */
 #include "journal.h"
+#include "report_dest.h"
 #include "text.h"
 
 #include <errno.h>
@@ -14,6 +15,11 @@
 
 #include "loopcompat/loop.h"
 #include "result.h"
+
+/* Windows has no FIFOs to open without blocking. */
+#ifndef O_NONBLOCK
+#define O_NONBLOCK 0
+#endif
 
 #ifndef LC_REVISION
 #define LC_REVISION "unknown"
@@ -46,20 +52,6 @@ static int write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
-/* fsync(2) NOTES: syncing a file does not sync its directory entry. */
-static void sync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return;
-    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(copy);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-}
-
 /* A write lock (fcntl(2) F_SETLK) held for as long as a run writes the
  * journal, so that a --resume cannot append to one a live run (perhaps
  * only its terminal was killed) is still writing.  A record lock, not
@@ -85,7 +77,8 @@ static int lock_journal(lc_journal *j, char *err, size_t errlen)
 /* Whether a live process holds the journal's lock (F_GETLK). */
 static int journal_in_use(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in the journal's place must not block the run. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0;
     struct flock fl;
@@ -120,6 +113,89 @@ static int write_line(int fd, const json_t *o)
     return rc;
 }
 
+/* The header line, synced with its directory entry. */
+static int write_header(lc_journal *j, const lc_report_info *info, char *err, size_t errlen)
+{
+    json_t *h = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:I, s:O, s:O, s:O}", "format",
+                          LC_JOURNAL_FORMAT, "format_version", 1, "generator", "name",
+                          "loopcompat", "version", LC_VERSION_STRING, "revision", LC_REVISION,
+                          "time_start", (json_int_t)info->time_start_ms, "run_info",
+                          info->run_info, "backends", info->backends, "platform_limits",
+                          info->platform_limits);
+    int rc = h ? write_line(j->fd, h) : -ENOMEM;
+    json_decref(h);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: cannot write the journal: %s", j->path, strerror(-rc));
+        return rc;
+    }
+    lc_dest_sync_dir_of(j->path);
+    return 0;
+}
+
+/* The start of every header: json_dumps keeps the order of insertion
+ * (jansson's documentation, "Encoding": JSON_PRESERVE_ORDER is the default
+ * since 2.8). */
+static const char header_start[] = "{\"format\":\"" LC_JOURNAL_FORMAT "\"";
+
+int lc_journal_headerless(const lc_journal *j)
+{
+    struct stat st;
+    if (j->fd < 0 || fstat(j->fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    if (st.st_size == 0)
+        return 1;
+    /* One unfinished line, written by us: no record can follow a header
+     * that was never finished. */
+    char buf[4096];
+    size_t hl = sizeof header_start - 1;
+    ssize_t n = pread(j->fd, buf, sizeof buf, 0);
+    if (n <= 0)
+        return 0;
+    size_t cmp = (size_t)n < hl ? (size_t)n : hl;
+    if (memcmp(buf, header_start, cmp) != 0)
+        return 0;
+    for (off_t pos = 0; pos < st.st_size;) {
+        n = pread(j->fd, buf, sizeof buf, pos);
+        if (n <= 0)
+            return 0;
+        if (memchr(buf, '\n', (size_t)n))
+            return 0;
+        pos += n;
+    }
+    return 1;
+}
+
+int lc_journal_restart(lc_journal *j, const lc_report_info *info, char *err, size_t errlen)
+{
+    if (ftruncate(j->fd, 0) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot empty the journal: %s", j->path, strerror(e));
+        return -e;
+    }
+    return write_header(j, info, err, errlen);
+}
+
+/* A journal an interrupted run left before its header was complete holds
+ * no results: take it over (locked, checked again under the lock) as if it
+ * were not there.  0, or -1 when it is not such a journal. */
+static int take_over_headerless(lc_journal *j, const lc_report_info *info, char *err,
+                                size_t errlen)
+{
+    char lerr[16];
+    j->fd = open(j->path, O_RDWR | O_APPEND | O_NONBLOCK | O_CLOEXEC);
+    if (j->fd < 0)
+        return -1;
+    if (lock_journal(j, lerr, sizeof lerr) < 0 || !lc_journal_headerless(j)) {
+        close(j->fd);
+        j->fd = -1;
+        return -1;
+    }
+    if (lc_journal_restart(j, info, err, errlen) < 0)
+        return -2;
+    j->restarted = 1;
+    return 0;
+}
+
 int lc_journal_create(lc_journal *j, const char *report_path, const lc_report_info *info,
                       char *err, size_t errlen)
 {
@@ -148,6 +224,15 @@ int lc_journal_create(lc_journal *j, const char *report_path, const lc_report_in
     j->fd = open(j->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
     if (j->fd < 0) {
         int e = errno;
+        if (e == EEXIST && !journal_in_use(j->path)) {
+            int t = take_over_headerless(j, info, err, errlen);
+            if (t == 0)
+                return 0;
+            if (t == -2) {
+                lc_journal_close(j, 0);
+                return -EIO;
+            }
+        }
         if (e == EEXIST && journal_in_use(j->path))
             snprintf(err, errlen, "%s: another loopcompat run is writing to this report now",
                      j->path);
@@ -166,20 +251,11 @@ int lc_journal_create(lc_journal *j, const char *report_path, const lc_report_in
         lc_journal_close(j, 1);
         return lrc;
     }
-    json_t *h = json_pack("{s:s, s:i, s:{s:s, s:s, s:s}, s:I, s:O, s:O, s:O}", "format",
-                          LC_JOURNAL_FORMAT, "format_version", 1, "generator", "name",
-                          "loopcompat", "version", LC_VERSION_STRING, "revision", LC_REVISION,
-                          "time_start", (json_int_t)info->time_start_ms, "run_info",
-                          info->run_info, "backends", info->backends, "platform_limits",
-                          info->platform_limits);
-    int rc = h ? write_line(j->fd, h) : -ENOMEM;
-    json_decref(h);
+    int rc = write_header(j, info, err, errlen);
     if (rc < 0) {
-        snprintf(err, errlen, "%s: cannot write the journal: %s", j->path, strerror(-rc));
         lc_journal_close(j, 1);
         return rc;
     }
-    sync_dir_of(j->path);
     return 0;
 }
 
@@ -187,13 +263,20 @@ int lc_journal_reopen(lc_journal *j, const char *report_path, char *err, size_t 
 {
     memset(j, 0, sizeof *j);
     j->path = lc_journal_path(report_path);
-    j->fd = j->path ? open(j->path, O_RDWR | O_APPEND | O_CLOEXEC) : -1;
+    j->fd = j->path ? open(j->path, O_RDWR | O_APPEND | O_NONBLOCK | O_CLOEXEC) : -1;
     if (j->fd < 0) {
         int e = j->path ? errno : ENOMEM;
         snprintf(err, errlen, "%s: cannot reopen the journal: %s",
                  j->path ? j->path : report_path, strerror(e));
         lc_journal_close(j, 0);
         return -e;
+    }
+    struct stat st;
+    if (fstat(j->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s, not a regular file", j->path,
+                 S_ISDIR(st.st_mode) ? "is a directory" : "is a special file");
+        lc_journal_close(j, 0);
+        return -EINVAL;
     }
     int lrc = lock_journal(j, err, errlen);
     if (lrc < 0) {
@@ -251,7 +334,7 @@ void lc_journal_close(lc_journal *j, int remove_file)
         close(j->fd);
     if (remove_file && j->path) {
         unlink(j->path);
-        sync_dir_of(j->path);
+        lc_dest_sync_dir_of(j->path);
     }
     free(j->path);
     j->path = NULL;

@@ -37,20 +37,31 @@ typedef struct lc_journal {
     char *path;
     int error;        /* first append failure (errno), 0 if none */
     size_t appended;  /* records written by this process */
+    int restarted;    /* lc_journal_create took over a headerless journal */
 } lc_journal;
 
 /* "<report_path>.journal" into a malloc'd string. */
 char *lc_journal_path(const char *report_path);
 
 /* Start a journal for a new run: the file must not exist (a journal left
- * by an interrupted run is finished with --resume or removed by hand).
- * Writes and syncs the header.  0, or -errno with one line in err. */
+ * by an interrupted run is finished with --resume or removed by hand),
+ * unless it holds no results (lc_journal_headerless: the run was killed
+ * before its header was written), when it is taken over and j->restarted
+ * set.  Writes and syncs the header.  0, or -errno with one line in err. */
 int lc_journal_create(lc_journal *j, const char *report_path, const lc_report_info *info,
                       char *err, size_t errlen);
 
 /* Reopen an existing journal for appending and lock it (nothing is
  * changed yet).  0, or -errno with one line in err. */
 int lc_journal_reopen(lc_journal *j, const char *report_path, char *err, size_t errlen);
+
+/* Whether the open journal is empty or one unfinished header line: an
+ * interrupted run left it before writing any result, so it holds none. */
+int lc_journal_headerless(const lc_journal *j);
+
+/* Empty the open (locked) journal and write a new header.  0, or -errno
+ * with one line in err. */
+int lc_journal_restart(lc_journal *j, const lc_report_info *info, char *err, size_t errlen);
 
 /* Once its contents were read and accepted: cut a torn last line, so the
  * next record starts a line of its own.  0, or -errno with one line in err. */

@@ -1,5 +1,6 @@
 /* Report I/O: fetch a document from a path or URL; write output atomically. */
 #include "report_io.h"
+#include "report_dest.h"
 
 #ifdef LC_HAVE_CURL
 #include <curl/curl.h>
@@ -124,17 +125,9 @@ static int fetch_url(const char *url, struct membuf *b, char *err, size_t errlen
 
 static int read_path(const char *path, struct membuf *b, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    int fd = lc_dest_open_input(path, err, errlen);
+    if (fd < 0)
         return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
-        snprintf(err, errlen, "%s: is a directory", path);
-        return -1;
-    }
     char chunk[65536];
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof chunk);
@@ -278,51 +271,11 @@ int lc_report_fetch(const char *src, char **data, size_t *len, char *err, size_t
 int lc_report_write_file(const char *path, const void *data, size_t len, char *err,
                          size_t errlen)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    lc_dest d;
+    if (lc_dest_open(&d, path, err, errlen) != 0)
         return -1;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    /* mkstemp makes the file 0600; give it the mode a plain creat() would. */
-    mode_t um = umask(0);
-    umask(um);
-    const char *p = data;
-    size_t left = len;
-    int e = 0;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            e = errno;
-            break;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
-    if (!e && fchmod(fd, 0666 & ~um) != 0)
-        e = errno;
-    if (!e && fsync(fd) != 0)
-        e = errno;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        snprintf(err, errlen, "%s: %s", path, strerror(e));
-    }
-    free(tmp);
-    return e ? -1 : 0;
+    lc_dest_write(&d, data, len);
+    return lc_dest_commit(&d, 0, path, err, errlen);
 }
 
 FILE *lc_report_out_open(lc_report_out *o, const char *path, char *err, size_t errlen)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "loopcompat/loop.h"
+#include "report_dest.h"
 #include "result.h"
 
 int64_t lc_report_now_ms(void)
@@ -81,66 +82,39 @@ void lc_report_default_path(json_t *run_info, char *buf, size_t len)
 
 static int dump_cb(const char *buffer, size_t size, void *data)
 {
-    int fd = *(int *)data;
-    while (size > 0) {
-        ssize_t n = write(fd, buffer, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buffer += n;
-        size -= (size_t)n;
-    }
-    return 0;
+    return lc_dest_write(data, buffer, size) == 0 ? 0 : -1;
 }
 
 int lc_report_write(json_t *doc, const char *path, char *err, size_t errlen)
 {
-    char *copy = strdup(path);
-    if (!copy) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -ENOMEM;
+    /* The report may go to a directory not made yet (reports/ by
+     * default): create one level.  A device is written in place. */
+    if (!lc_dest_in_place(path)) {
+        char *copy = strdup(path);
+        if (!copy) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            return -ENOMEM;
+        }
+        const char *dir = dirname(copy);
+        if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+            int e = errno;
+            snprintf(err, errlen, "%s: cannot create directory %s: %s", path, dir, strerror(e));
+            free(copy);
+            return -e;
+        }
+        free(copy);
     }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", dirname(copy));
-    free(copy);
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot create directory %s: %s", path, dir, strerror(e));
-        return -e;
-    }
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot create a temporary file: %s", path, strerror(e));
-        return -e;
-    }
-    /* mkstemp makes the file 0600; a report is as readable as any file the
-     * user creates. */
-    mode_t um = umask(0);
-    umask(um);
-    fchmod(fd, 0666 & ~um);
+    lc_dest d;
+    char derr[512];
+    int rc;
+    if (lc_dest_open(&d, path, err, errlen) != 0)
+        return -EIO;
     int e = 0;
-    if (json_dump_callback(doc, dump_cb, &fd, JSON_INDENT(2)) < 0 || dump_cb("\n", 1, &fd) < 0)
-        e = errno ? errno : EIO;
-    else if (fsync(fd) < 0)
-        e = errno;
-    if (close(fd) < 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, path) < 0)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        snprintf(err, errlen, "%s: cannot write the report: %s", path, strerror(e));
-        return -e;
-    }
-    /* Make the rename itself durable. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
+    if (json_dump_callback(doc, dump_cb, &d, JSON_INDENT(2)) < 0 || dump_cb("\n", 1, &d) < 0)
+        e = d.error ? d.error : EIO;
+    if ((rc = lc_dest_commit(&d, e, path, derr, sizeof derr)) != 0) {
+        snprintf(err, errlen, "%s: cannot write the report: %s", path, strerror(-rc));
+        return rc;
     }
     return 0;
 }

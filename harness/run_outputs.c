@@ -1,7 +1,13 @@
 /* JUnit, TAP and baseline comparison at the end of `loopcompat run`. */
 #include "run_outputs.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
 #include "report_ci.h"
+#include "report_io.h"
+#include "report_dest.h"
 #include "report_diff.h"
 #include "report_load.h"
 
@@ -17,6 +23,55 @@ int lc_run_outputs_prepare(lc_run_outputs *o, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+int lc_run_outputs_check(const lc_run_outputs *o, const char *output, const char *expectations,
+                         char *err, size_t errlen)
+{
+    char derr[768];
+    int in_place = lc_dest_in_place(output);
+    char *journal = in_place ? NULL : lc_journal_path(output);
+    if (!in_place && !journal) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* Outputs first, then inputs; each output against everything before. */
+    struct {
+        const char *opt, *path;
+        int output;
+    } f[] = {
+        {"--output", output, 1},      {"the journal", journal, 1}, {"--junit", o->junit, 1},
+        {"--tap", o->tap, 1},         {"--expectations", expectations, 0},
+        {"--baseline", o->baseline && !lc_report_is_url(o->baseline) ? o->baseline : NULL, 0},
+    };
+    size_t n = sizeof f / sizeof f[0];
+    int rc = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!f[i].path || !f[i].output || i == 1)
+            continue;
+        /* The report's directory may be made (reports/ by default). */
+        if (lc_dest_check_output(f[i].path, i == 0, derr, sizeof derr) != 0) {
+            snprintf(err, errlen, "%s: %s", f[i].opt, derr);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = i + 1; k < n; k++) {
+            if (!f[i].path || !f[k].path || !f[i].output)
+                continue;
+            /* Two writes into one device (/dev/null) are harmless. */
+            if (lc_dest_in_place(f[i].path) && lc_dest_in_place(f[k].path))
+                continue;
+            if (lc_dest_same_file(f[i].path, f[k].path)) {
+                snprintf(err, errlen, "%s %s and %s %s name the same file", f[i].opt, f[i].path,
+                         f[k].opt, f[k].path);
+                goto out;
+            }
+        }
+    rc = 0;
+out:
+    free(journal);
+    return rc;
 }
 
 int lc_run_outputs_finish(lc_run_outputs *o, const json_t *report, const char *report_name,

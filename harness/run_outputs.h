@@ -23,6 +23,16 @@ typedef struct lc_run_outputs {
  * than after the run.  0, or -1 with a one-line message in err. */
 int lc_run_outputs_prepare(lc_run_outputs *o, char *err, size_t errlen);
 
+/* Checks every destination of the run before the first case, so that a bad
+ * one fails at once and leaves nothing behind: the report (output), its
+ * journal (unless the report is written in place, into a device), --junit
+ * and --tap (lc_dest_check_output), and that no two of them, nor one of
+ * them and an input (expectations, a --baseline path), name the same file.
+ * Temporary files interrupted writers of these paths left are removed.
+ * 0, or -1 with a one-line message in err. */
+int lc_run_outputs_check(const lc_run_outputs *o, const char *output, const char *expectations,
+                         char *err, size_t errlen);
+
 /* After the report is written: the JUnit and TAP files, then the baseline
  * comparison printed to out.  Returns 0, 1 if the comparison found
  * regressions, 2 if a file could not be written (message on stderr). */

@@ -273,8 +273,10 @@ int lc_journal_reopen(lc_journal *j, const char *report_path, char *err, size_t 
     }
     struct stat st;
     if (fstat(j->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s, not a regular file", j->path,
-                 S_ISDIR(st.st_mode) ? "is a directory" : "is a special file");
+        /* Its refusal of anything but a regular file says what this is. */
+        char why[512];
+        lc_dest_open_input(j->path, why, sizeof why);
+        snprintf(err, errlen, "cannot reopen the journal: %s", why);
         lc_journal_close(j, 0);
         return -EINVAL;
     }

@@ -310,9 +310,11 @@ int lc_cmd_run(int argc, char **argv)
         fprintf(stderr, "loopcompat run: %s\n", err);
         goto out;
     }
+    /* A note, not a problem: stdout, so that a refusal later on is still
+     * the one line on stderr. */
     if (swept)
-        fprintf(stderr, "loopcompat run: removed %d temporary director%s killed runs left\n",
-                swept, swept == 1 ? "y" : "ies");
+        printf("removed %d temporary director%s that killed runs left\n", swept,
+               swept == 1 ? "y" : "ies");
     /* A report written into a device (/dev/null) is not kept: no journal. */
     int in_place = lc_dest_in_place(output);
     if (in_place && a.resume) {

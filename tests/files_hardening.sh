@@ -30,13 +30,15 @@ src=$(cd "$2" && pwd)
 part=$3
 exp=$src/cases/expectations.json
 good=$src/fuzz/corpus/report/two-results.json
-# Short: the leftovers part points TMPDIR here, and the runner keeps its
-# scratch directories under TMPDIR only when that is short.
+# Short, so that a TMPDIR inside it is used for the runs' scratch directories
 tmp=$(mktemp -d /tmp/lcf.XXXXXX)
 # Background helpers (lock holders, a pipe reader) die with the test.
 pids=""
 trap 'kill $pids 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 cd "$tmp" || exit 1
+# The runs' scratch directories go here, away from other tests' runs.
+mkdir t
+export TMPDIR="$tmp/t"
 
 fails=0
 fail() { fails=$((fails + 1)) && echo "FAIL: $*" >&2; }
@@ -259,8 +261,6 @@ time.sleep(120)' "$1" >"$1.held" 2>&1 &
     echo "temporary files: the stale ones removed, live, foreign and unknown names kept"
 
     # 2. The scratch directories of a run killed with SIGKILL.
-    mkdir t
-    export TMPDIR="$tmp/t"
     mkdir t/loopcompat-run-NoLock # no lock file: not provably ours
     mkdir t/loopcompat-run-Live01 && : >t/loopcompat-run-Live01/lock
     hold t/loopcompat-run-Live01/lock
@@ -280,12 +280,12 @@ time.sleep(120)' "$1" >"$1.held" 2>&1 &
     [ -n "$left" ] || fail "the killed run left nothing to clean (killed too early?)"
     echo "the killed run left in TMPDIR: $(echo $left)"
     lc run $one --output next.json >o.txt 2>e.txt || fail "the next run: exit $?: $(cat e.txt)"
+    grep -q "removed 1 temporary directory" o.txt || fail "the next run did not say what it removed"
     after=$(ls -A t | grep -v -e '^loopcompat-run-NoLock$' -e '^loopcompat-run-Live01$')
     [ -z "$after" ] || fail "left after the next run: $(echo $after)"
     [ -d t/loopcompat-run-NoLock ] && [ -d t/loopcompat-run-Live01 ] ||
         fail "a directory not provably stale was removed"
-    echo "the next run removed them and kept a live and an unknown one: $(cat e.txt)"
-    unset TMPDIR
+    echo "the next run removed them and kept a live and an unknown one: $(grep removed o.txt)"
     ;;
 *)
     echo "unknown part: $part" >&2

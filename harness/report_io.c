@@ -68,8 +68,36 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
     return membuf_append(ud, p, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
+/* A file:// URL names a local file, which libcurl opens without
+ * O_NONBLOCK: a FIFO there would block the fetch for ever.  The same check
+ * as for a path, on the URL's decoded path.  0, or -1 with err set. */
+static int check_file_url(const char *url, char *err, size_t errlen)
+{
+    if (strncmp(url, "file://", 7) != 0)
+        return 0;
+    CURLU *u = curl_url();
+    char *path = NULL;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        return 0; /* libcurl says what is wrong with the URL */
+    }
+    char why[512];
+    int fd = lc_dest_open_input(path, why, sizeof why);
+    curl_free(path);
+    curl_url_cleanup(u);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", url, why);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 static int fetch_url(const char *url, struct membuf *b, char *err, size_t errlen)
 {
+    if (check_file_url(url, err, errlen) != 0)
+        return -1;
     if (lc_report_curl_init() != 0) {
         snprintf(err, errlen, "%s: curl_global_init failed", url);
         return -1;

@@ -1,5 +1,7 @@
-/* The parent side of the runner: fork per item, -j N at once, deadlines,
- * and the verdicts the child cannot give itself (CRASH, TIMEOUT, ERROR). */
+/* The parent side of the runner: a keeper process per item (which forks
+ * the case process: runner_keeper.c), -j N at once within the fd limit,
+ * deadlines, and the verdicts the child cannot give itself (CRASH,
+ * TIMEOUT, ERROR, processes left behind). */
 #include "runner.h"
 
 #include <errno.h>
@@ -41,6 +43,16 @@
 #define READ_BUDGET (1024 * 1024)
 /* A result record is a few KiB; one this large is broken. */
 #define RECORD_MAX (16 * 1024 * 1024)
+/* How long a keeper told to kill its case (timeout, interrupt) may take
+ * before it is killed itself. */
+#define KEEPER_GRACE_NS 2000000000LL
+/* A launch that failed for want of fds or processes (EMFILE, ENFILE,
+ * EAGAIN, ENOMEM) with nothing else running is retried this often, this
+ * many times, before the run gives up: the harness's failure, not a case's. */
+#define RETRY_NS 50000000LL
+#define RETRIES 100
+/* The keeper's report: a few lines. */
+#define STATUS_MAX 4096
 
 typedef struct capture {
     int fd;             /* read end of the child's stdout+stderr, -1 at EOF */
@@ -51,8 +63,14 @@ typedef struct capture {
 typedef struct slot {
     int used;
     size_t index;
-    pid_t pid;
+    pid_t pid;          /* the keeper; the case process is its child */
     int fd;             /* read end of the record pipe, -1 at EOF */
+    int st_fd;          /* read end of the keeper's status pipe, -1 at EOF */
+    char st[STATUS_MAX];
+    size_t st_len;
+    int keeper_lost;    /* the keeper died without its report */
+    json_t *leaks;      /* what the keeper killed after the case: strings */
+    int64_t term_ns;    /* when the keeper was told to kill the case */
     capture out;        /* the child's stdout+stderr */
     char *buf;
     size_t len, cap;
@@ -90,7 +108,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 static void remove_tree(const char *dir)
 {
     if (dir[0])
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        nftw(dir, rm_entry, LC__RUNNER_FD_RESERVE / 2, FTW_DEPTH | FTW_PHYS);
 }
 
 static void capture_add(capture *c, const char *p, size_t n)
@@ -203,6 +221,48 @@ static int sanitizer_crash(slot *s, lc_result *r)
     return 1;
 }
 
+/* The processes the keeper killed after the case, which the case's own
+ * check did not name (a daemon double-forked away from it, a child the
+ * case process did not live to see): the same treatment as the case
+ * process's own leaks (result.c): named in evidence "leaked", and a PASS
+ * becomes FAIL. */
+static void note_leaks(lc_result *r, json_t *leaks)
+{
+    const char *had = json_string_value(json_object_get(r->evidence, "leaked"));
+    size_t i;
+    json_t *v;
+    char *add = NULL;
+    json_array_foreach(leaks, i, v)
+    {
+        const char *what = json_string_value(v);
+        long long pid;
+        char named[48];
+        /* Already named by the case process: "child process PID (…)". */
+        if (had && sscanf(what, "process %lld", &pid) == 1) {
+            snprintf(named, sizeof named, "child process %lld (", pid);
+            if (strstr(had, named))
+                continue;
+        }
+        char *next = NULL;
+        if (asprintf(&next, "%s%s%s", add ? add : "", add ? ", " : "", what) < 0)
+            break;
+        free(add);
+        add = next;
+    }
+    if (!add)
+        return;
+    char *all = NULL;
+    if (asprintf(&all, "%s%s%s", had ? had : "", had ? ", " : "", add) >= 0) {
+        json_object_set_new(r->evidence, "leaked", json_string(all));
+        if (r->status == LC_STATUS_PASS) {
+            r->status = LC_STATUS_FAIL;
+            lc_runner_set_message(r, "leaked after the case: %s", all);
+        }
+    }
+    free(all);
+    free(add);
+}
+
 /* Turn what the child left (exit status, record, deadline) into a result. */
 static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_result *r,
                    double timeout_s)
@@ -212,9 +272,19 @@ static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_res
     lc_runner_reset_record(r);
     r->duration_ms = (now_ns() - s->start_ns) / 1000000;
 
-    if (s->timed_out) {
+    if (s->keeper_lost) {
+        /* Only the case can have done it: the keeper runs no case code. */
+        r->status = LC_STATUS_ERROR;
+        if (WIFSIGNALED(s->wstatus))
+            lc_runner_set_message(r, "the case's keeper process was killed by signal %d before it reported; "
+                                  "the case's processes were killed", WTERMSIG(s->wstatus));
+        else
+            lc_runner_set_message(r, "the case's keeper process exited with status %d before it reported; "
+                                  "the case's processes were killed", WEXITSTATUS(s->wstatus));
+        stderr_tail(s, r);
+    } else if (s->timed_out) {
         r->status = LC_STATUS_TIMEOUT;
-        lc_runner_set_message(r, "no result after %.3g s; process group killed", timeout_s);
+        lc_runner_set_message(r, "no result after %.3g s; the case's process tree was killed", timeout_s);
         json_object_set_new(r->evidence, "timeout_ms", json_integer((json_int_t)(timeout_s * 1000)));
         stderr_tail(s, r);
     } else if (WIFSIGNALED(s->wstatus)) {
@@ -258,6 +328,8 @@ static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_res
         lc_runner_set_message(r, "%s", err);
         stderr_tail(s, r);
     }
+    if (!s->timed_out && !s->keeper_lost)
+        note_leaks(r, s->leaks);
     r->done = 1;
     if (o->on_result)
         o->on_result(plan, s->index, r, o->arg);
@@ -269,15 +341,54 @@ static void release(slot *s)
         close(s->fd);
     if (s->out.fd >= 0)
         close(s->out.fd);
+    if (s->st_fd >= 0)
+        close(s->st_fd);
     free(s->out.buf);
     remove_tree(s->tmpdir);
     free(s->buf);
+    json_decref(s->leaks);
     memset(s, 0, sizeof *s);
     s->fd = -1;
     s->out.fd = -1;
+    s->st_fd = -1;
 }
 
-static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size_t index)
+/* A copy of fd above the numbers the keeper's fds must get, whatever
+ * numbers the harness's pipes had (even 0-2, if it runs with stdio closed). */
+static int lift(int fd)
+{
+    return fcntl(fd, F_DUPFD, LC__RUNNER_FD_STATUS + 1);
+}
+
+/* The keeper, just forked: its fds become exactly 0 /dev/null, 1 and 2 the
+ * output pipe, 3 the record pipe, 4 the status pipe; nothing else of the
+ * harness's (its journal, report files, other cases' pipes) is inherited
+ * into the case process, which is forked, not exec'ed, so O_CLOEXEC alone
+ * would not close them. */
+static void keeper_fds(int rec, int out, int st)
+{
+    int r = lift(rec), o = lift(out), t = lift(st);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (r < 0 || o < 0 || t < 0 || devnull < 0)
+        _exit(4);
+    if (dup2(devnull, 0) < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0 || dup2(r, LC__RUNNER_FD_RECORD) < 0 ||
+        dup2(t, LC__RUNNER_FD_STATUS) < 0)
+        _exit(4);
+    lc__runner_close_from(LC__RUNNER_FD_STATUS + 1);
+}
+
+static void close_pair(int p[2])
+{
+    if (p[0] >= 0)
+        close(p[0]);
+    if (p[1] >= 0)
+        close(p[1]);
+    p[0] = p[1] = -1;
+}
+
+/* Start an item: scratch directory, three pipes, the keeper (which forks
+ * the case process).  0, or -errno with nothing left open. */
+static int launch(slot *s, const lc_plan *plan, size_t index)
 {
     const lc_plan_item *it = &plan->items[index];
     const char *tmp = getenv("TMPDIR");
@@ -286,92 +397,55 @@ static int launch(slot *slots, size_t nslots, slot *s, const lc_plan *plan, size
     memset(s, 0, sizeof *s);
     s->fd = -1;
     s->out.fd = -1;
+    s->st_fd = -1;
     snprintf(s->tmpdir, sizeof s->tmpdir, "%s/loopcompat-XXXXXX", tmp);
-    if (!mkdtemp(s->tmpdir))
+    if (!mkdtemp(s->tmpdir)) {
+        s->tmpdir[0] = '\0';
         return -errno;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        int e = errno;
-        remove_tree(s->tmpdir);
-        return -e;
     }
-    int op[2];
+    int p[2] = {-1, -1}, op[2] = {-1, -1}, sp[2] = {-1, -1}, e = 0;
     s->out.buf = malloc(OUT_HEAD + OUT_TAIL);
-    if (!s->out.buf || pipe2(op, O_CLOEXEC) < 0) {
-        int e = s->out.buf ? errno : ENOMEM;
+    if (!s->out.buf)
+        e = ENOMEM;
+    else if (pipe2(p, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0 || pipe2(sp, O_CLOEXEC) < 0)
+        e = errno;
+    pid_t pid = -1;
+    if (!e) {
+        fflush(NULL);
+        /* Forked with every signal blocked: the keeper takes them with
+         * sigtimedwait(2), and none may arrive before it is ready. */
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, &old);
+        pid_t harness = getpid();
+        pid = fork();
+        if (pid == 0) {
+            keeper_fds(p[1], op[1], sp[1]);
+            lc_run_item item = {it->c, it->backend, it->variant, s->tmpdir};
+            lc__runner_keeper_main(&item, harness);
+        }
+        if (pid < 0)
+            e = errno;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+    }
+    if (e) {
+        close_pair(p);
+        close_pair(op);
+        close_pair(sp);
         free(s->out.buf);
         s->out.buf = NULL;
-        close(p[0]);
-        close(p[1]);
         remove_tree(s->tmpdir);
+        s->tmpdir[0] = '\0';
         return -e;
     }
-    fflush(NULL);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(p[0]);
-        close(p[1]);
-        close(op[0]);
-        close(op[1]);
-        free(s->out.buf);
-        s->out.buf = NULL;
-        remove_tree(s->tmpdir);
-        return -e;
-    }
-    if (pid == 0) {
-        /* Die with the harness: a runner killed with SIGKILL must not leave
-         * its cases running (prctl(2) PR_SET_PDEATHSIG; the getppid check
-         * covers a parent that died before the prctl). */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        /* Own process group, so a timeout can kill whatever the case started. */
-        setpgid(0, 0);
-        close(p[0]);
-        close(op[0]);
-        /* Other items' pipes and output files are none of this case's
-         * business (and would look like its fds). */
-        for (size_t i = 0; i < nslots; i++) {
-            if (!slots[i].used)
-                continue;
-            if (slots[i].fd >= 0)
-                close(slots[i].fd);
-            if (slots[i].out.fd >= 0)
-                close(slots[i].out.fd);
-        }
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        /* The harness's signal handlers are none of the case's business:
-         * caught signals go back to their defaults, as execve(2) does
-         * (ignored ones stay ignored). */
-        for (int sig = 1; sig < NSIG; sig++) {
-            struct sigaction old;
-            if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL &&
-                old.sa_handler != SIG_IGN)
-                signal(sig, SIG_DFL);
-        }
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) {
-            dup2(devnull, 0);
-            close(devnull);
-        }
-        dup2(op[1], 1);
-        dup2(op[1], 2);
-        close(op[1]);
-        lc_run_item item = {it->c, it->backend, it->variant, s->tmpdir};
-        lc_runner_child_main(&item, p[1]);
-    }
-    /* Also here: whichever of parent and child runs first, the group exists
-     * before the parent may need to kill it. */
-    setpgid(pid, pid);
     close(p[1]);
     close(op[1]);
+    close(sp[1]);
     fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
     fcntl(op[0], F_SETFL, fcntl(op[0], F_GETFL) | O_NONBLOCK);
+    fcntl(sp[0], F_SETFL, fcntl(sp[0], F_GETFL) | O_NONBLOCK);
     s->out.fd = op[0];
+    s->st_fd = sp[0];
     s->used = 1;
     s->index = index;
     s->pid = pid;
@@ -415,38 +489,150 @@ static void read_some(slot *s)
     }
 }
 
-/* Reap the child if it exited; kill its group first so nothing it left
- * behind keeps running (the group id is not reused while the leader is an
- * unreaped zombie). */
+static void read_status(slot *s)
+{
+    char sink[512];
+    for (;;) {
+        int room = s->st_len < sizeof s->st - 1;
+        ssize_t n = room ? read(s->st_fd, s->st + s->st_len, sizeof s->st - 1 - s->st_len)
+                         : read(s->st_fd, sink, sizeof sink);
+        if (n > 0) {
+            if (room)
+                s->st_len += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) {
+            close(s->st_fd);
+            s->st_fd = -1;
+        }
+        s->st[s->st_len] = '\0';
+        return;
+    }
+}
+
+/* The keeper's report (runner_keeper.c): the case process's wait status
+ * and reap time, and the processes it left.  0, or -1 if incomplete. */
+static int parse_status(slot *s, json_t *leaks)
+{
+    int have_case = 0, end = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(s->st, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int ws;
+        long long ns, pid;
+        int off = 0;
+        if (sscanf(line, "case %d %lld", &ws, &ns) == 2) {
+            s->wstatus = ws;
+            s->reaped_ns = ns;
+            have_case = 1;
+        } else if (sscanf(line, "leak %lld %n", &pid, &off) == 1 && off > 0) {
+            json_array_append_new(leaks, json_sprintf("process %lld (%s)", pid, line + off));
+        } else if (sscanf(line, "more %lld", &pid) == 1) {
+            json_array_append_new(leaks, json_sprintf("%lld more process(es)", pid));
+        } else if (strcmp(line, "end") == 0) {
+            end = 1;
+        }
+    }
+    return have_case && end ? 0 : -1;
+}
+
+/* Reap the keeper once it is done: by then it has reaped the case process
+ * and killed everything the case left (or, killed itself, left that to
+ * our sweep). */
 static void try_reap(slot *s)
 {
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+    /* The status pipe's EOF: the keeper closed its fds on its way out
+     * (only it holds the write end), so the wait below is short. */
+    if (s->st_fd >= 0)
+        read_status(s);
+    if (s->st_fd >= 0)
         return;
-    kill(-s->pid, SIGKILL);
-    while (waitpid(s->pid, &s->wstatus, 0) < 0 && errno == EINTR)
+    int ws = 0;
+    while (waitpid(s->pid, &ws, 0) < 0 && errno == EINTR)
         ;
+    s->leaks = json_array();
     s->reaped = 1;
-    s->reaped_ns = now_ns();
-    s->drain_until_ns = s->reaped_ns + DRAIN_GRACE_NS;
+    if (parse_status(s, s->leaks) < 0) {
+        s->keeper_lost = 1;
+        s->wstatus = ws;
+        s->reaped_ns = now_ns();
+    }
+    s->drain_until_ns = now_ns() + DRAIN_GRACE_NS;
+}
+
+/* Processes that reached the harness (a subreaper for the run): orphans of
+ * a keeper that died without killing its tree.  The keepers still running
+ * and the children the caller had before the run are spared. */
+static void sweep_orphans(const slot *slots, size_t nslots, const pid_t *before, size_t nbefore)
+{
+    pid_t *spare = calloc(nslots + nbefore + 1, sizeof *spare);
+    if (!spare)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < nbefore; i++)
+        spare[n++] = before[i];
+    for (size_t i = 0; i < nslots; i++)
+        if (slots[i].used && !slots[i].reaped)
+            spare[n++] = slots[i].pid;
+    lc__runner_kill_children(spare, n, NULL, NULL);
+    free(spare);
+}
+
+static int transient(int e)
+{
+    return e == EMFILE || e == ENFILE || e == EAGAIN || e == ENOMEM;
+}
+
+/* When the loop must look at a slot next: its deadline, or the end of its
+ * keeper's grace once told to kill the case. */
+static int64_t slot_due(const slot *s)
+{
+    return s->term_ns ? s->term_ns + KEEPER_GRACE_NS : s->deadline_ns;
+}
+
+/* Tell a keeper to kill its case (and, past its grace, kill the keeper). */
+static void stop_slot(slot *s, int64_t now)
+{
+    if (s->reaped)
+        return;
+    if (!s->term_ns) {
+        kill(s->pid, SIGTERM);
+        s->term_ns = now;
+    } else if (now >= s->term_ns + KEEPER_GRACE_NS) {
+        kill(s->pid, SIGKILL);
+    }
 }
 
 int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *results)
 {
     lc_runner_opts o = opts ? *opts : (lc_runner_opts){0};
+    lc__runner_set_error("%s", "");
     if (o.jobs <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o.jobs = n > 0 ? (int)n : 1;
     }
+    /* Each running case costs fds; more slots than the limit has room for
+     * would only fail to start. */
+    int max_jobs = lc_runner_max_jobs();
+    if (max_jobs < 1) {
+        lc__runner_set_error("the open-file limit (RLIMIT_NOFILE) leaves no room for a case process, which "
+                    "needs %d fds in the harness; raise it (ulimit -n)", 2 * LC_RUNNER_FDS_PER_CASE);
+        return -EMFILE;
+    }
+    if (o.jobs > max_jobs)
+        o.jobs = max_jobs;
     if (!(o.timeout_multiplier > 0) || !isfinite(o.timeout_multiplier))
         o.timeout_multiplier = 1;
     size_t nslots = (size_t)o.jobs;
     if (nslots > plan->n && plan->n > 0)
         nslots = plan->n;
     slot *slots = calloc(nslots ? nslots : 1, sizeof *slots);
-    /* Two fds per slot: the record pipe and the output pipe. */
-    struct pollfd *pfd = calloc(nslots ? 2 * nslots : 1, sizeof *pfd);
+    /* Three fds per slot: the record, output and status pipes. */
+    struct pollfd *pfd = calloc(nslots ? 3 * nslots : 1, sizeof *pfd);
+    /* The children this process had before the run are not the run's. */
+    pid_t before[64];
+    size_t nbefore = lc__runner_children(before, sizeof before / sizeof before[0]);
     if (!slots || !pfd) {
         free(slots);
         free(pfd);
@@ -455,7 +641,13 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
     for (size_t i = 0; i < nslots; i++) {
         slots[i].fd = -1;
         slots[i].out.fd = -1;
+        slots[i].st_fd = -1;
     }
+    /* A subreaper for the run (prctl(2)): should a case kill its keeper,
+     * what the case started comes here, not to init, and is killed. */
+    int was_reaper = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &was_reaper);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -466,15 +658,17 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
     sigaction(SIGTERM, &sa, &old_term);
 
     size_t next = 0, active = 0, started = 0;
-    int rc = LC_RUNNER_OK;
+    int rc = LC_RUNNER_OK, held = 0, retries = 0;
+    int64_t retry_at = 0;
     for (;;) {
-        if (interrupted && rc == LC_RUNNER_OK) {
+        int64_t now = now_ns();
+        if (interrupted && rc == LC_RUNNER_OK)
             rc = LC_RUNNER_INTERRUPTED;
+        if (rc != LC_RUNNER_OK)
             for (size_t i = 0; i < nslots; i++)
-                if (slots[i].used && !slots[i].reaped)
-                    kill(-slots[i].pid, SIGKILL);
-        }
-        while (rc == LC_RUNNER_OK && active < nslots && next < plan->n) {
+                if (slots[i].used)
+                    stop_slot(&slots[i], now);
+        while (rc == LC_RUNNER_OK && !held && now >= retry_at && active < nslots && next < plan->n) {
             size_t idx = next++;
             if (results[idx].done)
                 continue;
@@ -482,18 +676,24 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
             for (size_t i = 0; i < nslots && !s; i++)
                 if (!slots[i].used)
                     s = &slots[i];
-            int e = launch(slots, nslots, s, plan, idx);
+            int e = launch(s, plan, idx);
             if (e < 0) {
-                lc_result *r = &results[idx];
-                memset(r, 0, sizeof *r);
-                lc_runner_reset_record(r);
-                r->status = LC_STATUS_ERROR;
-                lc_runner_set_message(r, "could not start the case process: %s", strerror(-e));
-                r->done = 1;
-                if (o.on_result)
-                    o.on_result(plan, idx, r, o.arg);
-                continue;
+                /* The harness's failure, never the case's: the item goes
+                 * back.  Out of fds or processes for now: wait for a
+                 * running case to end, or retry a while; otherwise stop. */
+                next--;
+                if (transient(-e) && active > 0) {
+                    held = 1;
+                } else if (transient(-e) && retries < RETRIES) {
+                    retries++;
+                    retry_at = now + RETRY_NS;
+                } else {
+                    lc__runner_set_error("could not start a case process: %s", strerror(-e));
+                    rc = e;
+                }
+                break;
             }
+            retries = 0;
             double t = lc_runner_case_timeout(plan->items[idx].c) * o.timeout_multiplier;
             s->deadline_ns = s->start_ns + (int64_t)(t * 1e9);
             active++;
@@ -501,33 +701,33 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
             if (o.on_start)
                 o.on_start(plan, idx, started, o.arg);
         }
-        if (active == 0)
+        if (active == 0 && (rc != LC_RUNNER_OK || next >= plan->n))
             break;
 
         /* Sleep until a pipe has data or the next deadline; wake at least
          * every 20 ms to notice exits whose pipe a grandchild holds open. */
-        int64_t now = now_ns(), wait_ns = 20000000LL;
+        int64_t wait_ns = 20000000LL;
+        if (retry_at > now && retry_at - now < wait_ns)
+            wait_ns = retry_at - now;
         nfds_t np = 0;
         for (size_t i = 0; i < nslots; i++) {
             slot *s = &slots[i];
             if (!s->used)
                 continue;
-            if (s->fd >= 0) {
-                pfd[np].fd = s->fd;
+            int fds[3] = {s->fd, s->out.fd, s->st_fd};
+            for (int k = 0; k < 3; k++) {
+                if (fds[k] < 0)
+                    continue;
+                pfd[np].fd = fds[k];
                 pfd[np].events = POLLIN;
                 np++;
             }
-            if (s->out.fd >= 0) {
-                pfd[np].fd = s->out.fd;
-                pfd[np].events = POLLIN;
-                np++;
-            }
-            if (!s->reaped && s->deadline_ns - now < wait_ns)
-                wait_ns = s->deadline_ns - now;
+            if (!s->reaped && slot_due(s) - now < wait_ns)
+                wait_ns = slot_due(s) - now;
         }
         if (wait_ns < 0)
             wait_ns = 0;
-        poll(pfd, np, (int)(wait_ns / 1000000));
+        poll(pfd, np, (int)((wait_ns + 999999) / 1000000));
 
         now = now_ns();
         for (size_t i = 0; i < nslots; i++) {
@@ -539,14 +739,14 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
             capture_read(&s->out);
             if (!s->reaped)
                 try_reap(s);
+            if (s->reaped && s->keeper_lost == 1) {
+                sweep_orphans(slots, nslots, before, nbefore);
+                s->keeper_lost = 2;
+            }
             if (!s->reaped && now >= s->deadline_ns) {
-                kill(-s->pid, SIGKILL);
-                while (waitpid(s->pid, &s->wstatus, 0) < 0 && errno == EINTR)
-                    ;
-                s->reaped = 1;
-                s->reaped_ns = now;
-                s->timed_out = 1;
-                s->drain_until_ns = now + DRAIN_GRACE_NS;
+                if (!s->term_ns)
+                    s->timed_out = 1;
+                stop_slot(s, now);
             }
             if (!s->reaped || ((s->fd >= 0 || s->out.fd >= 0) && now < s->drain_until_ns))
                 continue;
@@ -559,8 +759,12 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
             }
             release(s);
             active--;
+            held = 0;
         }
     }
+    sweep_orphans(slots, 0, before, nbefore);
+    if (!was_reaper)
+        prctl(PR_SET_CHILD_SUBREAPER, 0);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     free(slots);

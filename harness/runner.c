@@ -1,7 +1,7 @@
 /* The parent side of the runner: a keeper process per item (which forks
  * the case process: runner_keeper.c), -j N at once within the fd limit,
- * deadlines, and the verdicts the child cannot give itself (CRASH,
- * TIMEOUT, ERROR, processes left behind). */
+ * the pipes, deadlines and reaping.  The verdicts the child cannot give
+ * itself are in runner_verdict.c. */
 #include "runner.h"
 
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,27 +21,12 @@
 #include <unistd.h>
 
 #include "result.h"
+#include "runner_slot.h"
 
-/* A record pipe at EOF this long before its writer exited was closed by
- * the case itself (an exit closes it microseconds before the exit shows). */
-#define EARLY_EOF_NS 50000000LL
 /* How long to wait for the rest of a record once the child is gone: its
  * process group was killed, so only the kernel's cleanup stands between us
  * and EOF. */
 #define DRAIN_GRACE_NS 200000000LL
-/* Keep this much of a child's stderr for CRASH/ERROR/TIMEOUT evidence. */
-#define STDERR_TAIL 1024
-/* A case's stdout and stderr come through a pipe the parent drains, so a
- * case that floods them neither blocks nor fills a disk: the first
- * OUT_HEAD bytes (where a sanitizer report usually is) and the last
- * OUT_TAIL are kept, the middle only counted. */
-#define OUT_HEAD (64 * 1024)
-#define OUT_TAIL (64 * 1024)
-/* A pipe that never runs dry (a flooding case) must not keep the parent
- * from its other slots and deadlines: read at most this much per turn. */
-#define READ_BUDGET (1024 * 1024)
-/* A result record is a few KiB; one this large is broken. */
-#define RECORD_MAX (16 * 1024 * 1024)
 /* How long a keeper told to kill its case (timeout, interrupt) may take
  * before it is killed itself. */
 #define KEEPER_GRACE_NS 2000000000LL
@@ -51,35 +35,6 @@
  * many times, before the run gives up: the harness's failure, not a case's. */
 #define RETRY_NS 50000000LL
 #define RETRIES 100
-/* The keeper's report: a few lines. */
-#define STATUS_MAX 4096
-
-typedef struct capture {
-    int fd;             /* read end of the child's stdout+stderr, -1 at EOF */
-    char *buf;          /* OUT_HEAD bytes, then a ring of OUT_TAIL */
-    uint64_t total;     /* bytes written by the case */
-} capture;
-
-typedef struct slot {
-    int used;
-    size_t index;
-    pid_t pid;          /* the keeper; the case process is its child */
-    int fd;             /* read end of the record pipe, -1 at EOF */
-    int st_fd;          /* read end of the keeper's status pipe, -1 at EOF */
-    char st[STATUS_MAX];
-    size_t st_len;
-    int keeper_lost;    /* the keeper died without its report */
-    json_t *leaks;      /* what the keeper killed after the case: strings */
-    int64_t term_ns;    /* when the keeper was told to kill the case */
-    capture out;        /* the child's stdout+stderr */
-    char *buf;
-    size_t len, cap;
-    int64_t start_ns, deadline_ns, drain_until_ns;
-    int reaped, wstatus, timed_out;
-    int overflow;       /* the record pipe carried more than RECORD_MAX */
-    int64_t eof_ns, reaped_ns; /* when the record pipe hit EOF; when reaped */
-    char tmpdir[64];
-} slot;
 
 static volatile sig_atomic_t interrupted;
 
@@ -87,13 +42,6 @@ static void on_interrupt(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -109,230 +57,6 @@ static void remove_tree(const char *dir)
 {
     if (dir[0])
         nftw(dir, rm_entry, LC__RUNNER_FD_RESERVE / 2, FTW_DEPTH | FTW_PHYS);
-}
-
-static void capture_add(capture *c, const char *p, size_t n)
-{
-    if (!c->buf)
-        return;
-    for (size_t i = 0; i < n; i++, c->total++) {
-        if (c->total < OUT_HEAD)
-            c->buf[c->total] = p[i];
-        else
-            c->buf[OUT_HEAD + (c->total - OUT_HEAD) % OUT_TAIL] = p[i];
-    }
-}
-
-/* The kept output in order (head, then the tail), NUL-terminated; out has
- * room for OUT_HEAD + OUT_TAIL + 1 bytes.  Returns its length. */
-static size_t capture_view(const capture *c, char *out)
-{
-    if (!c->buf) {
-        out[0] = '\0';
-        return 0;
-    }
-    size_t head = c->total < OUT_HEAD ? (size_t)c->total : OUT_HEAD, n = head;
-    memcpy(out, c->buf, head);
-    if (c->total > OUT_HEAD) {
-        uint64_t after = c->total - OUT_HEAD;
-        size_t kept = after < OUT_TAIL ? (size_t)after : OUT_TAIL;
-        size_t start = (size_t)((after - kept) % OUT_TAIL);
-        for (size_t i = 0; i < kept; i++)
-            out[n++] = c->buf[OUT_HEAD + (start + i) % OUT_TAIL];
-    }
-    out[n] = '\0';
-    return n;
-}
-
-/* Drain what the case wrote so far; never blocks. */
-static void capture_read(capture *c)
-{
-    char chunk[16384];
-    for (size_t budget = READ_BUDGET; c->fd >= 0 && budget > 0;) {
-        ssize_t n = read(c->fd, chunk, sizeof chunk);
-        if (n > 0) {
-            capture_add(c, chunk, (size_t)n);
-            budget -= (size_t)n < budget ? (size_t)n : budget;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0) {
-            close(c->fd);
-            c->fd = -1;
-        }
-        return;
-    }
-}
-
-static void stderr_tail(slot *s, lc_result *r)
-{
-    char *view = malloc(OUT_HEAD + OUT_TAIL + 1);
-    if (!view)
-        return;
-    size_t end = capture_view(&s->out, view);
-    size_t from = end > STDERR_TAIL ? end - STDERR_TAIL : 0;
-    char buf[STDERR_TAIL + 1];
-    size_t n = end - from;
-    memcpy(buf, view + from, n);
-    buf[n] = '\0';
-    free(view);
-    if (s->out.total > OUT_HEAD + OUT_TAIL)
-        json_object_set_new(r->evidence, "output_bytes", json_integer((json_int_t)s->out.total));
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    if (n > 0)
-        json_object_set_new(r->evidence, "stderr", lc_json_text(buf));
-}
-
-/* A sanitizer that found an error prints "==PID==ERROR: AddressSanitizer:
- * SEGV on unknown address …" and exits with status 1 (its exitcode option):
- * that is a crash, not a harness error.  Returns 1 and fills the CRASH
- * result if the child's output holds such a report. */
-static int sanitizer_crash(slot *s, lc_result *r)
-{
-    static char buf[OUT_HEAD + OUT_TAIL + 1];
-    size_t n = capture_view(&s->out, buf);
-    for (size_t i = 0; i < n; i++)
-        if (buf[i] == '\0')
-            buf[i] = ' ';
-    const char *hit = strstr(buf, "ERROR: ");
-    const char *san = hit ? strstr(hit, "Sanitizer: ") : NULL;
-    if (!san || memchr(hit, '\n', (size_t)(san - hit)))
-        return 0;
-    const char *name = hit + 7;
-    int name_len = (int)(san - name) + 9;
-    const char *what = san + 11;
-    int what_len = (int)strcspn(what, " \n");
-    r->status = LC_STATUS_CRASH;
-    char tmp[64], sig[16] = "";
-    snprintf(tmp, sizeof tmp, "%.*s", name_len, name);
-    json_object_set_new(r->evidence, "sanitizer", json_string(tmp));
-    static const char *const sigs[] = {"SEGV", "BUS", "FPE", "ILL", "ABRT", "TRAP"};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        if ((int)strlen(sigs[i]) == what_len && strncmp(what, sigs[i], (size_t)what_len) == 0) {
-            snprintf(sig, sizeof sig, "SIG%s", sigs[i]);
-            json_object_set_new(r->evidence, "signal", json_string(sig));
-        }
-    }
-    lc_runner_set_message(r, "%.*s: %.*s (%s%sexit status %d)", name_len, name, (int)strcspn(what, "\n"), what,
-                          sig, sig[0] ? "; " : "", WEXITSTATUS(s->wstatus));
-    stderr_tail(s, r);
-    return 1;
-}
-
-/* The processes the keeper killed after the case, which the case's own
- * check did not name (a daemon double-forked away from it, a child the
- * case process did not live to see): the same treatment as the case
- * process's own leaks (result.c): named in evidence "leaked", and a PASS
- * becomes FAIL. */
-static void note_leaks(lc_result *r, json_t *leaks)
-{
-    const char *had = json_string_value(json_object_get(r->evidence, "leaked"));
-    size_t i;
-    json_t *v;
-    char *add = NULL;
-    json_array_foreach(leaks, i, v)
-    {
-        const char *what = json_string_value(v);
-        long long pid;
-        char named[48];
-        /* Already named by the case process: "child process PID (…)". */
-        if (had && sscanf(what, "process %lld", &pid) == 1) {
-            snprintf(named, sizeof named, "child process %lld (", pid);
-            if (strstr(had, named))
-                continue;
-        }
-        char *next = NULL;
-        if (asprintf(&next, "%s%s%s", add ? add : "", add ? ", " : "", what) < 0)
-            break;
-        free(add);
-        add = next;
-    }
-    if (!add)
-        return;
-    char *all = NULL;
-    if (asprintf(&all, "%s%s%s", had ? had : "", had ? ", " : "", add) >= 0) {
-        json_object_set_new(r->evidence, "leaked", json_string(all));
-        if (r->status == LC_STATUS_PASS) {
-            r->status = LC_STATUS_FAIL;
-            lc_runner_set_message(r, "leaked after the case: %s", all);
-        }
-    }
-    free(all);
-    free(add);
-}
-
-/* Turn what the child left (exit status, record, deadline) into a result. */
-static void finish(slot *s, const lc_plan *plan, const lc_runner_opts *o, lc_result *r,
-                   double timeout_s)
-{
-    char err[256];
-    memset(r, 0, sizeof *r);
-    lc_runner_reset_record(r);
-    r->duration_ms = (now_ns() - s->start_ns) / 1000000;
-
-    if (s->keeper_lost) {
-        /* Only the case can have done it: the keeper runs no case code. */
-        r->status = LC_STATUS_ERROR;
-        if (WIFSIGNALED(s->wstatus))
-            lc_runner_set_message(r, "the case's keeper process was killed by signal %d before it reported; "
-                                  "the case's processes were killed", WTERMSIG(s->wstatus));
-        else
-            lc_runner_set_message(r, "the case's keeper process exited with status %d before it reported; "
-                                  "the case's processes were killed", WEXITSTATUS(s->wstatus));
-        stderr_tail(s, r);
-    } else if (s->timed_out) {
-        r->status = LC_STATUS_TIMEOUT;
-        lc_runner_set_message(r, "no result after %.3g s; the case's process tree was killed", timeout_s);
-        json_object_set_new(r->evidence, "timeout_ms", json_integer((json_int_t)(timeout_s * 1000)));
-        stderr_tail(s, r);
-    } else if (WIFSIGNALED(s->wstatus)) {
-        int sig = WTERMSIG(s->wstatus);
-        const char *abbrev = sigabbrev_np(sig);
-        char name[32];
-        snprintf(name, sizeof name, "SIG%s", abbrev ? abbrev : "UNKNOWN");
-        r->status = LC_STATUS_CRASH;
-        lc_runner_set_message(r, "killed by %s (%s)", name, strsignal(sig));
-        json_object_set_new(r->evidence, "signal", json_string(name));
-        json_object_set_new(r->evidence, "core_dumped", json_boolean(WCOREDUMP(s->wstatus)));
-        stderr_tail(s, r);
-    } else if (s->overflow) {
-        r->status = LC_STATUS_ERROR;
-        lc_runner_set_message(r, "the result record is larger than %d MiB: the case wrote into its result pipe",
-                              RECORD_MAX >> 20);
-        stderr_tail(s, r);
-    } else if (s->len == 0 && s->eof_ns && s->reaped_ns - s->eof_ns > EARLY_EOF_NS) {
-        r->status = LC_STATUS_ERROR;
-        lc_runner_set_message(r, "the case closed its result pipe %lld ms before it exited: no result record",
-                              (long long)((s->reaped_ns - s->eof_ns) / 1000000));
-        json_object_set_new(r->evidence, "exit_status",
-                            WIFEXITED(s->wstatus) ? json_integer(WEXITSTATUS(s->wstatus)) : json_null());
-        stderr_tail(s, r);
-    } else if (WEXITSTATUS(s->wstatus) != 0 && sanitizer_crash(s, r)) {
-        /* filled in */
-    } else if (WEXITSTATUS(s->wstatus) != 0) {
-        r->status = LC_STATUS_ERROR;
-        lc_runner_set_message(r, "the case process exited with status %d without a result record",
-                              WEXITSTATUS(s->wstatus));
-        json_object_set_new(r->evidence, "exit_status", json_integer(WEXITSTATUS(s->wstatus)));
-        stderr_tail(s, r);
-    } else if (s->len == 0) {
-        r->status = LC_STATUS_ERROR;
-        lc_runner_set_message(r, "the case process exited without a result record");
-        json_object_set_new(r->evidence, "exit_status", json_integer(0));
-        stderr_tail(s, r);
-    } else if (lc_runner_parse_record(s->buf, s->len, r, err, sizeof err) < 0) {
-        r->status = LC_STATUS_ERROR;
-        lc_runner_reset_record(r);
-        lc_runner_set_message(r, "%s", err);
-        stderr_tail(s, r);
-    }
-    if (!s->timed_out && !s->keeper_lost)
-        note_leaks(r, s->leaks);
-    r->done = 1;
-    if (o->on_result)
-        o->on_result(plan, s->index, r, o->arg);
 }
 
 static void release(slot *s)
@@ -450,7 +174,7 @@ static int launch(slot *s, const lc_plan *plan, size_t index)
     s->index = index;
     s->pid = pid;
     s->fd = p[0];
-    s->start_ns = now_ns();
+    s->start_ns = lc__runner_now_ns();
     return 0;
 }
 
@@ -483,7 +207,7 @@ static void read_some(slot *s)
         if (n == 0) {
             close(s->fd);
             s->fd = -1;
-            s->eof_ns = now_ns();
+            s->eof_ns = lc__runner_now_ns();
         }
         return;
     }
@@ -556,9 +280,9 @@ static void try_reap(slot *s)
     if (parse_status(s, s->leaks) < 0) {
         s->keeper_lost = 1;
         s->wstatus = ws;
-        s->reaped_ns = now_ns();
+        s->reaped_ns = lc__runner_now_ns();
     }
-    s->drain_until_ns = now_ns() + DRAIN_GRACE_NS;
+    s->drain_until_ns = lc__runner_now_ns() + DRAIN_GRACE_NS;
 }
 
 /* Processes that reached the harness (a subreaper for the run): orphans of
@@ -661,7 +385,7 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
     int rc = LC_RUNNER_OK, held = 0, retries = 0;
     int64_t retry_at = 0;
     for (;;) {
-        int64_t now = now_ns();
+        int64_t now = lc__runner_now_ns();
         if (interrupted && rc == LC_RUNNER_OK)
             rc = LC_RUNNER_INTERRUPTED;
         if (rc != LC_RUNNER_OK)
@@ -729,14 +453,14 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
             wait_ns = 0;
         poll(pfd, np, (int)((wait_ns + 999999) / 1000000));
 
-        now = now_ns();
+        now = lc__runner_now_ns();
         for (size_t i = 0; i < nslots; i++) {
             slot *s = &slots[i];
             if (!s->used)
                 continue;
             if (s->fd >= 0)
                 read_some(s);
-            capture_read(&s->out);
+            lc__runner_capture_read(&s->out);
             if (!s->reaped)
                 try_reap(s);
             if (s->reaped && s->keeper_lost == 1) {
@@ -752,10 +476,10 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
                 continue;
             if (s->fd >= 0)
                 read_some(s);
-            capture_read(&s->out);
+            lc__runner_capture_read(&s->out);
             if (rc == LC_RUNNER_OK) {
                 double t = lc_runner_case_timeout(plan->items[s->index].c) * o.timeout_multiplier;
-                finish(s, plan, &o, &results[s->index], t);
+                lc__runner_finish(s, plan, &o, &results[s->index], t);
             }
             release(s);
             active--;

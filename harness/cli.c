@@ -1,5 +1,6 @@
 /* `loopcompat run`: probe, plan, run, classify, report. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -291,7 +292,32 @@ int lc_cmd_run(int argc, char **argv)
     /* Backends the user did not select are still declared: the report says
      * what this host has, the results say what ran. */
     run_state st = {&exp, run_info, !a.quiet, &journal};
-    lc_runner_opts ro = {a.jobs, a.timeout_multiplier, on_start, on_result, &st};
+    /* -j is bounded by the open-file limit: each running case costs the
+     * harness fds, and a case that cannot start is the harness's failure,
+     * not the case's.  The journal's fd is counted in. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN); /* the runner's default -j */
+    int jobs = a.jobs > 0 ? a.jobs : ncpu > 0 ? (int)ncpu : 1;
+#ifdef _WIN32
+    int max_jobs = lc_runner_max_jobs();
+#else
+    int journal_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* stands in for it */
+    int max_jobs = journal_fd < 0 ? 0 : lc_runner_max_jobs();
+    if (journal_fd >= 0)
+        close(journal_fd);
+#endif
+    if (max_jobs < 1) {
+        fprintf(stderr, "loopcompat run: the open-file limit (ulimit -n) is too low to run a case: "
+                        "each needs %d fds in the harness\n", 2 * LC_RUNNER_FDS_PER_CASE);
+        goto out;
+    }
+    if (jobs > max_jobs) {
+        if (a.jobs > 0)
+            fprintf(stderr, "loopcompat run: -j %d lowered to %d: the open-file limit (ulimit -n) "
+                            "leaves room for %d cases at %d fds each\n",
+                    a.jobs, max_jobs, max_jobs, LC_RUNNER_FDS_PER_CASE);
+        jobs = max_jobs;
+    }
+    lc_runner_opts ro = {jobs, a.timeout_multiplier, on_start, on_result, &st};
     lc_report_info info = {run_info, bk, limits, lc_report_now_ms(), 0, 0};
 
     char default_path[512];
@@ -362,7 +388,7 @@ int lc_cmd_run(int argc, char **argv)
     int rc = lc_runner_run(&plan, &ro, results);
     lc_term_progress_clear();
     if (rc < 0) {
-        fprintf(stderr, "loopcompat run: %s\n", lc_strerror(rc));
+        fprintf(stderr, "loopcompat run: %s\n", lc_runner_error()[0] ? lc_runner_error() : lc_strerror(rc));
         goto out;
     }
     info.time_end_ms = lc_report_now_ms();
@@ -377,9 +403,7 @@ int lc_cmd_run(int argc, char **argv)
     if (!a.quiet)
         lc_term_matrix(stdout, &plan, results, bk, colour);
     lc_term_unexpected(stdout, &plan, results, colour);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN); /* the runner's default -j */
-    lc_term_timing(stdout, &plan, results, info.time_end_ms - info.time_start_ms,
-                   a.jobs > 0 ? a.jobs : ncpu > 0 ? (int)ncpu : 1);
+    lc_term_timing(stdout, &plan, results, info.time_end_ms - info.time_start_ms, jobs);
     size_t unexpected = lc_term_summary(stdout, &plan, results);
     if (!doc || lc_report_write(doc, output, err, sizeof err) < 0) {
         fprintf(stderr, "loopcompat run: %s\n", doc ? err : "out of memory");

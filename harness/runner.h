@@ -57,7 +57,7 @@ typedef void (*lc_runner_start_fn)(const lc_plan *plan, size_t index, size_t n_s
 typedef void (*lc_runner_result_fn)(const lc_plan *plan, size_t index, lc_result *r, void *arg);
 
 typedef struct lc_runner_opts {
-    int jobs;                   /* <= 0: number of online CPUs */
+    int jobs;                   /* <= 0: number of online CPUs; capped by lc_runner_max_jobs() */
     double timeout_multiplier;  /* <= 0: 1 */
     lc_runner_start_fn on_start;
     lc_runner_result_fn on_result;
@@ -71,6 +71,19 @@ enum { LC_RUNNER_OK = 0, LC_RUNNER_INTERRUPTED = 1 };
  * LC_RUNNER_OK, LC_RUNNER_INTERRUPTED (SIGINT/SIGTERM: running children were
  * killed and their results left not done) or a negative code. */
 int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *results);
+
+/* After a negative return of lc_runner_run: the reason, one line. */
+const char *lc_runner_error(void);
+
+/* How many case processes the soft RLIMIT_NOFILE leaves room for, given
+ * the fds this process has open now (each running case costs the harness
+ * LC_RUNNER_FDS_PER_CASE; starting one needs as many again for a moment);
+ * 0: not even one.  INT_MAX where there is no such limit (Windows). */
+int lc_runner_max_jobs(void);
+#define LC_RUNNER_FDS_PER_CASE 3
+/* fds kept free for what the harness opens while cases run (the scratch
+ * directory's removal, the orphan sweep's /proc reads). */
+#define LC__RUNNER_FD_RESERVE 8
 
 /* The effective timeout of a case in seconds, before the multiplier. */
 double lc_runner_case_timeout(const lc_case *c);
@@ -99,6 +112,34 @@ void lc_result_clear(lc_result *r);
 void lc_runner_set_message(lc_result *r, const char *fmt, ...)
     __attribute__((format(LC__RUNNER_PRINTF, 2, 3)));
 void lc_runner_reset_record(lc_result *r);
+/* Set what lc_runner_error() returns. */
+void lc__runner_set_error(const char *fmt, ...) __attribute__((format(LC__RUNNER_PRINTF, 1, 2)));
+
+#ifndef _WIN32
+#include <sys/types.h>
+/* Internal to the fork runner (runner.c, runner_keeper.c).  The fds a
+ * case's keeper holds: 0 /dev/null, 1 and 2 the output pipe, the record
+ * pipe and the status pipe; the case process keeps all but the last. */
+enum { LC__RUNNER_FD_RECORD = 3, LC__RUNNER_FD_STATUS = 4 };
+/* The keeper process (runner_keeper.c): start the case, wait for it, kill
+ * what it left, report to the harness; kill everything if the harness
+ * dies.  Never returns. */
+void lc__runner_keeper_main(const lc_run_item *item, pid_t harness) __attribute__((noreturn));
+/* close(2) every fd >= lowfd. */
+void lc__runner_close_from(int lowfd);
+/* This process's children (live or zombie), at most cap; how many. */
+size_t lc__runner_children(pid_t *out, size_t cap);
+/* Kill (SIGKILL) and reap every child of this process but those in spare,
+ * round after round until none is left (as a subreaper, each killed
+ * child's children become ours); on_leak sees each live one first.
+ * Returns how many were killed. */
+typedef void (*lc__runner_leak_fn)(pid_t pid, void *arg);
+size_t lc__runner_kill_children(const pid_t *spare, size_t nspare, lc__runner_leak_fn on_leak, void *arg);
+/* Whether pid is a zombie (or gone), from /proc/PID/stat. */
+int lc__runner_is_zombie(pid_t pid);
+/* A process's command line (or comm), printable, for a leak report. */
+void lc__runner_describe(pid_t pid, char *out, size_t outlen);
+#endif
 
 #ifdef __cplusplus
 }

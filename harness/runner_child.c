@@ -142,46 +142,21 @@ static void check_fd_leaks(lc_case_ctx *ctx, const fdset *before)
 }
 
 /* Children of this process that are still running, or exited and not
- * reaped.  Live ones from /proc/self/task/<tid>/children (proc(5), Linux
- * >= 3.5 with CONFIG_PROC_CHILDREN); zombies through waitid(2) with
- * WNOWAIT, which leaves them unreaped and works everywhere. */
+ * reaped.  Live ones from lc__runner_children() (/proc); zombies through
+ * waitid(2) with WNOWAIT, which leaves them unreaped and works everywhere. */
 static void check_child_leaks(lc_case_ctx *ctx)
 {
-    int found_live = 0;
-    DIR *tasks = opendir("/proc/self/task");
-    if (tasks) {
-        struct dirent *e;
-        while ((e = readdir(tasks)) != NULL) {
-            if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                continue;
-            char path[300];
-            snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
-            FILE *f = fopen(path, "r");
-            if (!f)
-                continue;
-            long pid;
-            while (fscanf(f, "%ld", &pid) == 1) {
-                char what[64], stat_path[64], state = 0;
-                /* proc(5) /proc/pid/stat field 3: Z for a zombie. */
-                snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat", pid);
-                FILE *st = fopen(stat_path, "r");
-                if (st) {
-                    if (fscanf(st, "%*d %*s %c", &state) != 1)
-                        state = 0;
-                    fclose(st);
-                }
-                if (state == 'Z')
-                    snprintf(what, sizeof what, "unreaped child process %ld (a zombie)", pid);
-                else
-                    snprintf(what, sizeof what, "child process %ld (still running)", pid);
-                lc_ctx_note_leak(ctx, what);
-                found_live = 1;
-            }
-            fclose(f);
-        }
-        closedir(tasks);
+    pid_t kids[64];
+    size_t n = lc__runner_children(kids, sizeof kids / sizeof kids[0]);
+    for (size_t i = 0; i < n; i++) {
+        char what[64];
+        if (lc__runner_is_zombie(kids[i]))
+            snprintf(what, sizeof what, "unreaped child process %ld (a zombie)", (long)kids[i]);
+        else
+            snprintf(what, sizeof what, "child process %ld (still running)", (long)kids[i]);
+        lc_ctx_note_leak(ctx, what);
     }
-    if (found_live)
+    if (n > 0)
         return;
     siginfo_t si;
     memset(&si, 0, sizeof si);

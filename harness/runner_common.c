@@ -4,6 +4,7 @@
 #include "runner.h"
 #include "text.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,66 @@
 
 #include "result.h"
 
+#ifndef _WIN32
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* The fds open now: /proc/self/fd (proc(5)), else probed with F_GETFD up
+ * to limit. */
+static long count_open_fds(long limit)
+{
+    long n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            n += e->d_name[0] >= '0' && e->d_name[0] <= '9';
+        closedir(d);
+        return n - 1; /* the directory's own fd */
+    }
+    for (long fd = 0; fd < limit; fd++)
+        n += fcntl((int)fd, F_GETFD) != -1;
+    return n;
+}
+#endif
+
+int lc_runner_max_jobs(void)
+{
+#ifdef _WIN32
+    return INT_MAX;
+#else
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX / 2)
+        return INT_MAX;
+    long soft = (long)rl.rlim_cur;
+    /* Starting a case needs its three pipes' both ends for a moment. */
+    long room = soft - count_open_fds(soft) - LC__RUNNER_FD_RESERVE - LC_RUNNER_FDS_PER_CASE;
+    return room < LC_RUNNER_FDS_PER_CASE ? 0 : (int)(room / LC_RUNNER_FDS_PER_CASE);
+#endif
+}
+
 double lc_runner_case_timeout(const lc_case *c)
 {
     if (c->timeout_s > 0)
         return c->timeout_s;
     return (c->flags & LC_CASE_SLOW) ? LC_RUNNER_SLOW_TIMEOUT_S : LC_RUNNER_DEFAULT_TIMEOUT_S;
+}
+
+static char run_error[256];
+
+const char *lc_runner_error(void)
+{
+    return run_error;
+}
+
+void lc__runner_set_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(run_error, sizeof run_error, fmt, ap);
+    va_end(ap);
 }
 
 void lc_runner_set_message(lc_result *r, const char *fmt, ...)

@@ -2,6 +2,7 @@
  * early, send garbage or leak must come back as CRASH, TIMEOUT, ERROR and
  * FAIL, and the run must go on after each. */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,10 +21,14 @@
 
 static char grandchild_file[256];
 
+/* Case functions run in the case process, which inherits none of the
+ * test's fds (Check's included): they report through the case API only. */
 static void c_pass(lc_case_ctx *ctx, lc_loop *loop)
 {
-    ck_assert_ptr_nonnull(loop);
-    lc_case_pass(ctx, "fine on %s", lc_case_backend(ctx));
+    if (!loop)
+        lc_case_fail(ctx, "no loop");
+    else
+        lc_case_pass(ctx, "fine on %s", lc_case_backend(ctx));
 }
 
 static void c_segv(lc_case_ctx *ctx, lc_loop *loop)
@@ -65,19 +70,14 @@ static void c_exit_early(lc_case_ctx *ctx, lc_loop *loop)
     _exit(0);
 }
 
-/* fds the test process inherited (a CI job's pipes, say): not ours. */
-static char inherited_fd[1024];
-
-/* Write garbage to the record pipe: the only pipe opened for writing that
- * the test process did not inherit. */
+/* Write garbage to the record pipe: the only pipe above stderr opened for
+ * writing (a case process inherits no other fd of the harness's). */
 static void c_garbage(lc_case_ctx *ctx, lc_loop *loop)
 {
     (void)ctx;
     (void)loop;
     for (int fd = 3; fd < 1024; fd++) {
         struct stat st;
-        if (inherited_fd[fd])
-            continue;
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0 || (fl & O_ACCMODE) != O_WRONLY || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
             continue;
@@ -111,8 +111,10 @@ static void c_leak_fd(lc_case_ctx *ctx, lc_loop *loop)
 {
     (void)loop;
     int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    lc_case_pass(ctx, "opened a pipe and kept it");
+    if (pipe(p) != 0)
+        lc_case_fail(ctx, "pipe: %s", strerror(errno));
+    else
+        lc_case_pass(ctx, "opened a pipe and kept it");
 }
 
 static void c_leak_child(lc_case_ctx *ctx, lc_loop *loop)
@@ -175,7 +177,7 @@ static void c_unsupported(lc_case_ctx *ctx, lc_loop *loop)
 static const lc_case k_pass = CASE("test/pass", c_pass, 0, 0);
 static const lc_case k_segv = CASE("test/segv", c_segv, 0, 0);
 static const lc_case k_hang = CASE("test/hang", c_hang, 0, 0.2);
-static const lc_case k_hang_gc = CASE("test/hang-grandchild", c_hang_with_grandchild, 0, 0.3);
+static const lc_case k_hang_gc = CASE("test/hang-grandchild", c_hang_with_grandchild, 0, 1);
 static const lc_case k_exit = CASE("test/exit-early", c_exit_early, 0, 0);
 static const lc_case k_garbage = CASE("test/garbage", c_garbage, 0, 0);
 static const lc_case k_sanitizer = CASE("test/sanitizer", c_sanitizer_report, 0, 0);
@@ -376,8 +378,8 @@ START_TEST(test_parallel_jobs_overlap)
     double took = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     for (int i = 0; i < 4; i++)
         ck_assert_int_eq(r[i].status, LC_STATUS_PASS);
-    /* Serially this is 1.2 s. */
-    ck_assert_msg(took < 1.0, "4 × 300 ms with -j 4 took %.2f s", took);
+    /* Serially this is at least 1.2 s. */
+    ck_assert_msg(took < 1.2, "4 × 300 ms with -j 4 took %.2f s", took);
     free_run(&plan, r);
 }
 END_TEST
@@ -529,8 +531,6 @@ END_TEST
 
 int main(void)
 {
-    for (int fd = 0; fd < 1024; fd++)
-        inherited_fd[fd] = fcntl(fd, F_GETFD) >= 0;
     Suite *s = suite_create("runner");
     TCase *tc = tcase_create("runner");
     tcase_add_test(tc, test_bad_cases_do_not_stop_the_run);

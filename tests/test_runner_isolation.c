@@ -1,8 +1,11 @@
-/* Isolation of the runner: a case that forks grandchildren, closes its
- * result pipe, floods stdout and stderr or its result pipe, changes its
- * rlimits, signal mask or dispositions, leaves a zombie, or outlives a
- * killed harness must not stall or corrupt the run; each is classified and
- * named, and the case after it runs as if nothing happened. */
+/* Isolation of the runner: a case that forks grandchildren, double-forks a
+ * daemon, moves a child into its own process group, closes its result
+ * pipe, floods stdout and stderr or its result pipe, changes its rlimits,
+ * signal mask or dispositions, leaves a zombie, or outlives a killed
+ * harness must not stall or corrupt the run; each is classified and named,
+ * whatever it started is killed, and the case after it runs as if nothing
+ * happened.  A case starts with no fd of the harness's but stdio and its
+ * result pipe, and a low open-file limit is the harness's to live with. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -232,6 +236,114 @@ static void c_hang_report_pid(lc_case_ctx *ctx, lc_loop *loop)
         pause();
 }
 
+/* A daemon the classic way (a double fork and setsid(2)): its parent, the
+ * case's child, exits and is reaped, so nothing of it is the case
+ * process's child any more.  It runs sleep(1) under a name the test looks
+ * for. */
+#define DAEMON_NAME "lc-test-daemon"
+static void spawn_daemon(void)
+{
+    pid_t mid = fork();
+    if (mid == 0) {
+        setsid();
+        pid_t d = fork();
+        if (d == 0) {
+            write_pid(getpid());
+            execl("/bin/sleep", DAEMON_NAME, "300", (char *)NULL);
+            for (;;)
+                pause();
+        }
+        _exit(0);
+    }
+    waitpid(mid, NULL, 0);
+    /* Until the daemon wrote its pid: the test reads it. */
+    for (int i = 0; i < 500 && access(pid_file, F_OK) != 0; i++)
+        usleep(2000);
+    usleep(20000); /* and exec'ed */
+}
+
+static void c_daemonize(lc_case_ctx *ctx, lc_loop *loop)
+{
+    (void)loop;
+    spawn_daemon();
+    lc_case_pass(ctx, "started a daemon");
+}
+
+/* A child in a process group of its own: killing the case's group misses
+ * it. */
+static void c_child_own_group(lc_case_ctx *ctx, lc_loop *loop)
+{
+    (void)loop;
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (;;)
+            pause();
+    }
+    setpgid(pid, pid);
+    write_pid(pid);
+    lc_case_pass(ctx, "left a child in its own process group");
+}
+
+/* The fds the case process starts with, as "N:TARGET:MODE " items. */
+static void c_list_fds(lc_case_ctx *ctx, lc_loop *loop)
+{
+    (void)loop;
+    char list[2048] = "";
+    size_t len = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) {
+        lc_case_skip(ctx, "no /proc/self/fd");
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || atoi(e->d_name) == dirfd(d))
+            continue;
+        char link[300], target[256] = "";
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = '\0';
+        int mode = fcntl(atoi(e->d_name), F_GETFL) & O_ACCMODE;
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s:%s:%s ", e->d_name, target,
+                                mode == O_WRONLY ? "w" : mode == O_RDONLY ? "r" : "rw");
+        if (len >= sizeof list)
+            break;
+    }
+    closedir(d);
+    lc_case_pass(ctx, "%s", list);
+}
+
+/* Everything at once, then hangs: a daemon, a child in its own group, a
+ * grandchild in the case's group. */
+static void c_tree_then_hang(lc_case_ctx *ctx, lc_loop *loop)
+{
+    (void)ctx;
+    (void)loop;
+    spawn_daemon();
+    if (fork() == 0) {
+        setpgid(0, 0);
+        execl("/bin/sleep", "lc-test-pgroup-child", "300", (char *)NULL);
+        _exit(1);
+    }
+    if (fork() == 0) {
+        execl("/bin/sleep", "lc-test-grandchild", "300", (char *)NULL);
+        _exit(1);
+    }
+    for (;;)
+        pause();
+}
+
+/* Kills its keeper, the process that would kill what it started. */
+static void c_kill_parent(lc_case_ctx *ctx, lc_loop *loop)
+{
+    (void)loop;
+    spawn_daemon();
+    kill(getppid(), SIGKILL);
+    usleep(100000);
+    lc_case_pass(ctx, "killed its parent");
+}
+
 #define CASE(name, fn, timeout) {name, "isolation test case", fn, 0, NULL, timeout}
 static const lc_case k_pass = CASE("test/pass", c_pass, 0);
 static const lc_case k_grandchild = CASE("test/grandchild-left-running", c_grandchild_left_running, 0);
@@ -244,6 +356,11 @@ static const lc_case k_change = CASE("test/change-process-state", c_change_proce
 static const lc_case k_check = CASE("test/check-process-state", c_check_process_state, 0);
 static const lc_case k_zombie = CASE("test/leave-zombie", c_leave_zombie, 0);
 static const lc_case k_hang = CASE("test/hang", c_hang_report_pid, 30);
+static const lc_case k_daemon = CASE("test/daemonize", c_daemonize, 0);
+static const lc_case k_own_group = CASE("test/child-own-group", c_child_own_group, 0);
+static const lc_case k_list_fds = {"test/list-fds", "isolation test case", c_list_fds, LC_CASE_OWN_LOOP, NULL, 0};
+static const lc_case k_tree_hang = CASE("test/tree-then-hang", c_tree_then_hang, 30);
+static const lc_case k_kill_parent = CASE("test/kill-parent", c_kill_parent, 0);
 
 static lc_result *run(const lc_case *const *cases, size_t n, int jobs, lc_plan *plan)
 {
@@ -251,7 +368,7 @@ static lc_result *run(const lc_case *const *cases, size_t n, int jobs, lc_plan *
     for (size_t i = 0; i < n; i++)
         ck_assert_int_eq(lc_plan_add(plan, cases[i], BACKEND, NULL), 0);
     lc_result *res = calloc(n, sizeof *res);
-    lc_runner_opts o = {jobs, 1, NULL, NULL, NULL};
+    lc_runner_opts o = {.jobs = jobs, .timeout_multiplier = 1};
     ck_assert_int_eq(lc_runner_run(plan, &o, res), LC_RUNNER_OK);
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(res[i].done, "item %zu has no result", i);
@@ -409,7 +526,7 @@ START_TEST(test_cases_die_with_a_killed_harness)
         lc_plan_add(&plan, cases[0], BACKEND, NULL);
         lc_result res[1];
         memset(res, 0, sizeof res);
-        lc_runner_opts o = {1, 1, NULL, NULL, NULL};
+        lc_runner_opts o = {.jobs = 1, .timeout_multiplier = 1};
         lc_runner_run(&plan, &o, res);
         _exit(0);
     }
@@ -432,6 +549,213 @@ START_TEST(test_cases_die_with_a_killed_harness)
 }
 END_TEST
 
+/* The daemon's own command line, as the harness names it. */
+static int names_daemon(const lc_result *r, long pid)
+{
+    char want[64];
+    snprintf(want, sizeof want, "process %ld (" DAEMON_NAME " 300)", pid);
+    const char *leaked = json_string_value(json_object_get(r->evidence, "leaked"));
+    return leaked && strstr(leaked, want) && r->message && strstr(r->message, want);
+}
+
+START_TEST(test_daemon_is_named_and_killed)
+{
+    const lc_case *cases[] = {&k_daemon, &k_pass};
+    lc_plan plan;
+    lc_result *r = run(cases, 2, 1, &plan);
+    long pid = read_pid();
+    int alive = !stops_running(pid, 1000);
+    if (alive)
+        kill((pid_t)pid, SIGKILL);
+    ck_assert_msg(!alive, "the daemon %ld outlived its case", pid);
+    ck_assert_msg(r[0].status == LC_STATUS_FAIL, "a case that left a daemon: %s: %s",
+                  lc_status_name(r[0].status), r[0].message);
+    ck_assert_msg(names_daemon(&r[0], pid), "the daemon %ld is not named: %s", pid, r[0].message);
+    ck_assert_int_eq(r[1].status, LC_STATUS_PASS);
+    free_run(&plan, r);
+}
+END_TEST
+
+START_TEST(test_child_in_own_group_is_killed)
+{
+    const lc_case *cases[] = {&k_own_group, &k_pass};
+    lc_plan plan;
+    lc_result *r = run(cases, 2, 1, &plan);
+    long pid = read_pid();
+    int alive = !stops_running(pid, 1000);
+    if (alive)
+        kill((pid_t)pid, SIGKILL);
+    ck_assert_msg(!alive, "the child %ld in its own process group outlived its case", pid);
+    ck_assert_int_eq(r[0].status, LC_STATUS_FAIL);
+    ck_assert_msg(strstr(r[0].message, "still running") != NULL, "message: %s", r[0].message);
+    ck_assert_int_eq(r[1].status, LC_STATUS_PASS);
+    free_run(&plan, r);
+}
+END_TEST
+
+/* A case that kills the process watching over it: its daemon still goes
+ * (the harness is a subreaper too), and the row says what happened. */
+START_TEST(test_case_killing_its_parent)
+{
+    const lc_case *cases[] = {&k_kill_parent, &k_pass};
+    lc_plan plan;
+    lc_result *r = run(cases, 2, 1, &plan);
+    long pid = read_pid();
+    int alive = !stops_running(pid, 1000);
+    if (alive)
+        kill((pid_t)pid, SIGKILL);
+    ck_assert_msg(!alive, "the daemon %ld outlived its case", pid);
+    ck_assert_msg(r[0].status != LC_STATUS_PASS, "PASS: %s", r[0].message);
+    ck_assert_int_eq(r[1].status, LC_STATUS_PASS);
+    free_run(&plan, r);
+}
+END_TEST
+
+/* The harness holds files (a journal opened for append, like `run`'s,
+ * with and without O_CLOEXEC): the case process starts with stdin,
+ * stdout, stderr and its result pipe only. */
+START_TEST(test_case_starts_with_stdio_and_its_pipe)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s.journal", pid_file);
+    int j1 = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int j2 = open(path, O_WRONLY | O_APPEND);
+    ck_assert_int_ge(j1, 0);
+    ck_assert_int_ge(j2, 0);
+    const lc_case *cases[] = {&k_list_fds, &k_list_fds};
+    lc_plan plan;
+    lc_result *r = run(cases, 2, 2, &plan);
+    close(j1);
+    close(j2);
+    unlink(path);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(r[i].status == LC_STATUS_PASS, "%s", r[i].message);
+        const char *m = r[i].message;
+        int n = 0, pipes = 0, seen[3] = {0, 0, 0};
+        char buf[2048];
+        snprintf(buf, sizeof buf, "%s", m);
+        char *save = NULL;
+        for (char *item = strtok_r(buf, " ", &save); item; item = strtok_r(NULL, " ", &save)) {
+            int fd = atoi(item);
+            n++;
+            if (fd <= 2)
+                seen[fd] = 1;
+            else if (strstr(item, ":pipe:[") && strcmp(item + strlen(item) - 2, ":w") == 0)
+                pipes++;
+            else
+                ck_abort_msg("the case started with fd %s (all: %s)", item, m);
+        }
+        ck_assert_msg(seen[0] && seen[1] && seen[2], "stdio missing: %s", m);
+        ck_assert_msg(pipes == 1 && n == 4, "not stdio and one write-only pipe: %s", m);
+    }
+    free_run(&plan, r);
+}
+END_TEST
+
+/* Processes whose environment holds NAME=VALUE (proc(5) environ). */
+static int count_marked(const char *marker, char *who, size_t wholen)
+{
+    int n = 0;
+    size_t mlen = strlen(marker);
+    who[0] = '\0';
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[300];
+        static char env[65536];
+        snprintf(path, sizeof path, "/proc/%s/environ", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(env, 1, sizeof env - 1, f);
+        fclose(f);
+        for (size_t off = 0; off < len; off += strlen(env + off) + 1) {
+            env[len] = '\0';
+            if (strncmp(env + off, marker, mlen) == 0 && env[off + mlen] == '\0') {
+                if (running(atol(e->d_name))) {
+                    n++;
+                    size_t wl = strlen(who);
+                    snprintf(who + wl, wholen - wl, "%s ", e->d_name);
+                }
+                break;
+            }
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* SIGKILL of the harness at any moment: nothing it started survives, not
+ * even a daemon that setsid'ed away or a child in its own group.  Every
+ * process of a run carries an environment marker the harness set. */
+START_TEST(test_killed_harness_leaves_nothing)
+{
+    static const int delays_ms[] = {0, 3, 15, 60, 250};
+    for (size_t k = 0; k < sizeof delays_ms / sizeof delays_ms[0]; k++) {
+        char marker[96];
+        snprintf(marker, sizeof marker, "LC_KILL_TEST=%ld-%zu", (long)getpid(), k);
+        pid_t harness = fork();
+        ck_assert_int_ge(harness, 0);
+        if (harness == 0) {
+            putenv(marker);
+            const lc_case *cases[] = {&k_tree_hang, &k_pass, &k_tree_hang, &k_daemon, &k_pass};
+            lc_plan plan;
+            lc_plan_init(&plan);
+            for (size_t i = 0; i < 5; i++)
+                lc_plan_add(&plan, cases[i], BACKEND, NULL);
+            lc_result res[5];
+            memset(res, 0, sizeof res);
+            lc_runner_opts o = {.jobs = 3, .timeout_multiplier = 1};
+            lc_runner_run(&plan, &o, res);
+            _exit(0);
+        }
+        usleep((useconds_t)delays_ms[k] * 1000);
+        kill(harness, SIGKILL);
+        waitpid(harness, NULL, 0);
+        char who[512];
+        int left = 0;
+        for (int i = 0; i < 300; i++) {
+            left = count_marked(marker, who, sizeof who);
+            if (left == 0)
+                break;
+            usleep(10000);
+        }
+        if (left) {
+            char cmd[600];
+            snprintf(cmd, sizeof cmd, "kill -9 %s 2>/dev/null", who);
+            if (system(cmd) != 0)
+                ck_abort_msg("could not clean up %s", who);
+        }
+        ck_assert_msg(left == 0, "killed %d ms into the run, the harness left %d process(es) running: %s",
+                      delays_ms[k], left, who);
+        unlink(pid_file);
+    }
+}
+END_TEST
+
+/* A harness without enough fds for -j: it runs fewer cases at once (or
+ * waits for fds) instead of failing cases with EMFILE. */
+START_TEST(test_low_fd_limit_is_not_the_cases_fault)
+{
+    struct rlimit rl = {40, parent_nofile.rlim_max};
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    enum { N = 48 };
+    const lc_case *cases[N];
+    for (size_t i = 0; i < N; i++)
+        cases[i] = &k_pass;
+    lc_plan plan;
+    lc_result *r = run(cases, N, 32, &plan);
+    for (size_t i = 0; i < N; i++)
+        ck_assert_msg(r[i].status == LC_STATUS_PASS, "item %zu: %s: %s", i, lc_status_name(r[i].status),
+                      r[i].message);
+    free_run(&plan, r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runner_isolation");
@@ -446,6 +770,12 @@ int main(void)
     tcase_add_test(tc, test_process_state_does_not_carry_over);
     tcase_add_test(tc, test_zombie_is_named);
     tcase_add_test(tc, test_cases_die_with_a_killed_harness);
+    tcase_add_test(tc, test_daemon_is_named_and_killed);
+    tcase_add_test(tc, test_child_in_own_group_is_killed);
+    tcase_add_test(tc, test_case_killing_its_parent);
+    tcase_add_test(tc, test_case_starts_with_stdio_and_its_pipe);
+    tcase_add_test(tc, test_killed_harness_leaves_nothing);
+    tcase_add_test(tc, test_low_fd_limit_is_not_the_cases_fault);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -61,21 +61,23 @@ int lc_cmd_diff(int argc, char **argv)
         return prc;
     const char *const *paths = a.paths;
     char err[768];
-    json_t *base = lc_doc_load(paths[0], LC_DOC_ANY, NULL, err, sizeof err);
+    /* As rows (report_rows.h): two big reports fit in memory. */
+    lc_rdoc *base = lc_rdoc_load(paths[0], LC_DOC_ANY, err, sizeof err);
     if (!base) {
         lc_cmd_error("diff", "%s", err);
         return 2;
     }
-    json_t *nw = lc_doc_load(paths[1], LC_DOC_ANY, NULL, err, sizeof err);
+    lc_rdoc *nw = lc_rdoc_load(paths[1], LC_DOC_ANY, err, sizeof err);
     if (!nw) {
-        json_decref(base);
+        lc_rdoc_free(base);
         lc_cmd_error("diff", "%s", err);
         return 2;
     }
-    int rc = lc_diff_run(base, nw, paths[0], paths[1], a.tolerance_pct, a.as_json, stdout, err, sizeof err);
+    int rc = lc_rdiff_run(base, nw, paths[0], paths[1], a.tolerance_pct, a.as_json, stdout, err,
+                          sizeof err);
     if (rc == 2)
         lc_cmd_error("diff", "%s", err);
-    json_decref(base);
-    json_decref(nw);
+    lc_rdoc_free(base);
+    lc_rdoc_free(nw);
     return rc;
 }

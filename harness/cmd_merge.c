@@ -51,7 +51,7 @@ int lc_merge_parse_args(int argc, char **argv, lc_merge_args *a)
 int lc_cmd_merge(int argc, char **argv)
 {
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
-    json_t **docs = calloc((size_t)argc, sizeof *docs);
+    lc_rdoc **docs = calloc((size_t)argc, sizeof *docs);
     size_t n = 0;
     int rc = 2;
     if (!inputs || !docs) {
@@ -79,28 +79,24 @@ int lc_cmd_merge(int argc, char **argv)
             goto done;
         }
     for (size_t i = 0; i < n; i++) {
-        docs[i] = lc_doc_load(inputs[i], LC_DOC_ANY, NULL, err, sizeof err);
+        docs[i] = lc_rdoc_load(inputs[i], LC_DOC_ANY, err, sizeof err);
         if (!docs[i]) {
             lc_cmd_error("merge", "%s", err);
             goto done;
         }
     }
+    /* Rows in, rows out (report_rows.h): written one result at a time. */
     lc_matrix_stats st;
-    json_t *matrix = lc_matrix_merge(docs, inputs, n, stdout, &st, err, sizeof err);
+    lc_rdoc *matrix = lc_rdoc_merge(docs, inputs, n, stdout, &st, err, sizeof err);
     if (!matrix) {
         lc_cmd_error("merge", "%s", err);
         goto done;
     }
-    char *text = json_dumps(matrix, JSON_INDENT(2));
-    json_decref(matrix);
-    if (!text) {
-        lc_cmd_error("merge", "out of memory");
-        goto done;
-    }
-    size_t len = strlen(text);
-    text[len] = '\n'; /* json_dumps leaves no final newline; overwrite the NUL */
-    int w = lc_report_write_file(out, text, len + 1, err, sizeof err);
-    free(text);
+    lc_report_out o;
+    FILE *f = lc_report_out_open(&o, out, err, sizeof err);
+    int w = f ? lc_report_out_commit(&o, lc_rdoc_write(matrix, f), "matrix", out, err, sizeof err)
+              : -1;
+    lc_rdoc_free(matrix);
     if (w != 0) {
         lc_cmd_error("merge", "%s", err);
         goto done;
@@ -110,7 +106,7 @@ int lc_cmd_merge(int argc, char **argv)
     rc = 0;
 done:
     for (size_t i = 0; docs && i < n; i++)
-        json_decref(docs[i]);
+        lc_rdoc_free(docs[i]);
     free(docs);
     free(inputs);
     return rc;

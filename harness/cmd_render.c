@@ -116,24 +116,25 @@ int lc_cmd_render(int argc, char **argv)
         lc_cmd_error("render", "%s", err);
         return 2;
     }
-    lc_doc_kind kind;
-    json_t *doc = lc_doc_load(input, LC_DOC_ANY, &kind, err, sizeof err);
+    /* The document as rows (report_rows.h): a big one fits in memory. */
+    lc_rdoc *doc = lc_rdoc_load(input, LC_DOC_ANY, err, sizeof err), *matrix = doc;
     if (!doc) {
         lc_cmd_error("render", "%s", err);
         return 2;
     }
-    if (kind == LC_DOC_REPORT) {
-        json_t *m = lc_matrix_from_report(doc, input, err, sizeof err);
-        json_decref(doc);
-        if (!m) {
+    if (doc->kind == LC_DOC_REPORT) {
+        lc_rdoc *const docs[1] = {doc};
+        const char *const names[1] = {input};
+        matrix = lc_rdoc_merge(docs, names, 1, NULL, NULL, err, sizeof err);
+        if (!matrix) {
+            lc_rdoc_free(doc);
             lc_cmd_error("render", "%s", err);
             return 2;
         }
-        doc = m;
     }
     int rc = 2;
     lc_render r;
-    if (lc_render_init(&r, doc) != 0) {
+    if (lc_render_init_rows(&r, matrix) != 0) {
         lc_cmd_error("render", "out of memory");
         goto out;
     }
@@ -161,6 +162,8 @@ int lc_cmd_render(int argc, char **argv)
     rc = 0;
 out:
     lc_render_free(&r);
-    json_decref(doc);
+    if (matrix != doc)
+        lc_rdoc_free(matrix);
+    lc_rdoc_free(doc);
     return rc;
 }

@@ -6,7 +6,7 @@
 #include "cli_opt.h"
 #include "cmd_args.h"
 #include "commands.h"
-#include "report_load.h"
+#include "report_rows.h"
 
 static const char usage[] =
     "usage: loopcompat validate FILE|URL...\n"
@@ -42,20 +42,18 @@ int lc_cmd_validate(int argc, char **argv)
         return prc;
     for (int i = 1; i < argc; i++) {
         char err[768];
-        lc_doc_kind kind;
-        json_t *doc = lc_doc_load(argv[i], LC_DOC_ANY, &kind, err, sizeof err);
+        lc_rdoc *doc = lc_rdoc_load(argv[i], LC_DOC_ANY, err, sizeof err);
         if (!doc) {
             lc_cmd_error("validate", "%s", err);
             bad++;
             continue;
         }
-        size_t results = json_array_size(json_object_get(doc, "results"));
-        if (kind == LC_DOC_MATRIX)
+        if (doc->kind == LC_DOC_MATRIX)
             printf("ok: matrix v1, %zu platforms, %zu results: %s\n",
-                   json_object_size(json_object_get(doc, "platforms")), results, argv[i]);
+                   json_object_size(json_object_get(doc->head, "platforms")), doc->n, argv[i]);
         else
-            printf("ok: report v1, %zu results: %s\n", results, argv[i]);
-        json_decref(doc);
+            printf("ok: report v1, %zu results: %s\n", doc->n, argv[i]);
+        lc_rdoc_free(doc);
     }
     return bad ? 2 : 0;
 }

@@ -19,20 +19,6 @@ static const char *str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
-static const char *const result_fields[] = {
-    "case",       "backend", "variant", "status",       "expected", "known_intermittent",
-    "unexpected", "message", "refs",    "measurements", NULL};
-
-static json_t *matrix_result(const json_t *r, const char *platform)
-{
-    json_t *m = json_object();
-    json_object_set_new(m, "case", json_string(str(r, "case")));
-    json_object_set_new(m, "platform", json_string(platform));
-    for (int i = 1; result_fields[i]; i++)
-        json_object_set_new(m, result_fields[i], json_deep_copy(json_object_get(r, result_fields[i])));
-    return m;
-}
-
 /* One platform entry from a report. */
 static json_t *platform_of_report(const json_t *report, const char *name)
 {
@@ -47,9 +33,9 @@ static json_t *platform_of_report(const json_t *report, const char *name)
 
 struct acc {
     json_t *platforms; /* the output "platforms" */
-    json_t *index;     /* key -> result */
-    json_t *order;     /* results in first-seen order */
     json_t *runs;      /* platform id -> number of runs merged */
+    lc_rdoc *out;      /* the results, first-seen order until sorted */
+    struct lc_rowmap index;
     size_t replaced;
 };
 
@@ -136,62 +122,73 @@ static int add_platform(struct acc *a, const char *pid, const json_t *pl, char *
     return 0;
 }
 
-static void add_result(struct acc *a, json_t *r /* stolen */)
+static int add_result(struct acc *a, const struct lc_row *r)
 {
-    char key[768];
-    const char *v = json_string_value(json_object_get(r, "variant"));
-    snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s", str(r, "platform"), str(r, "case"),
-             str(r, "backend"), v ? v : "");
-    json_t *old = json_object_get(a->index, key);
-    if (old) {
-        /* Later wins: replace the content in place, keeping its position. */
-        json_object_clear(old);
-        json_object_update(old, r);
-        json_decref(r);
+    size_t old = lc_rowmap_find(&a->index, a->out->rows, r);
+    if (old != SIZE_MAX) {
+        /* Later wins, in place (the order is sorted at the end anyway). */
+        a->out->rows[old] = *r;
         a->replaced++;
-        return;
+        return 0;
     }
-    json_object_set(a->index, key, r);
-    json_array_append_new(a->order, r);
+    if (lc_rdoc_add_row(a->out, r) != 0)
+        return -1;
+    return lc_rowmap_put(&a->index, a->out->rows, a->out->n - 1);
 }
 
-static int cmp_result(const void *x, const void *y)
+static int cmp_str(const char *a, const char *b)
 {
-    const json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-    static const char *const keys[] = {"case", "platform", "backend", NULL};
-    for (int i = 0; keys[i]; i++) {
-        int c = strcmp(str(a, keys[i]), str(b, keys[i]));
-        if (c)
-            return c;
-    }
-    return strcmp(str(a, "variant"), str(b, "variant"));
+    return strcmp(a ? a : "", b ? b : "");
 }
 
-static json_t *sorted(json_t *arr)
+static int cmp_row(const void *x, const void *y)
 {
-    size_t n = json_array_size(arr);
-    json_t **v = malloc((n ? n : 1) * sizeof *v);
-    json_t *out = json_array();
-    if (!v)
-        return out;
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_array_get(arr, i);
-    qsort(v, n, sizeof *v, cmp_result);
-    for (size_t i = 0; i < n; i++)
-        json_array_append(out, v[i]);
-    free(v);
-    return out;
+    const struct lc_row *a = x, *b = y;
+    int c = cmp_str(a->case_id, b->case_id);
+    if (!c)
+        c = cmp_str(a->platform, b->platform);
+    if (!c)
+        c = cmp_str(a->backend, b->backend);
+    return c ? c : cmp_str(a->variant, b->variant);
 }
 
-json_t *lc_matrix_merge(json_t *const *docs, const char *const *names, size_t n, FILE *notes,
-                        lc_matrix_stats *stats, char *err, size_t errlen)
+static void acc_free(struct acc *a)
 {
-    struct acc a = {json_object(), json_object(), json_array(), json_object(), 0};
+    json_decref(a->platforms);
+    json_decref(a->runs);
+    lc_rdoc_free(a->out);
+    lc_rowmap_free(&a->index);
+}
+
+/* The merged matrix passes the checks any matrix must: its top level,
+ * then each result, in the order the document lists them. */
+static int check_merged(const lc_rdoc *m, char *err, size_t errlen)
+{
     char perr[512];
+    int rc = lc_matrix_check(m->head, perr, sizeof perr);
+    for (size_t i = 0; rc == 0 && i < m->n; i++) {
+        json_t *r = lc_row_json(&m->rows[i]);
+        rc = r ? lc_doc_check_result(m->head, LC_DOC_MATRIX, i, r, perr, sizeof perr) : -1;
+        if (!r)
+            snprintf(perr, sizeof perr, "out of memory");
+        json_decref(r);
+    }
+    if (rc != 0)
+        snprintf(err, errlen, "merged matrix fails its own checks: %s", perr);
+    return rc;
+}
+
+lc_rdoc *lc_rdoc_merge(lc_rdoc *const *docs, const char *const *names, size_t n, FILE *notes,
+                       lc_matrix_stats *stats, char *err, size_t errlen)
+{
+    struct acc a = {json_object(), json_object(), lc_rdoc_new(LC_DOC_MATRIX, NULL), {0}, 0};
+    lc_rowmap_init(&a.index, LC_ROWKEY_FULL);
+    char perr[512] = "out of memory";
+    if (!a.platforms || !a.runs || !a.out)
+        goto fail;
     for (size_t d = 0; d < n; d++) {
-        const json_t *doc = docs[d];
-        int is_matrix = strcmp(str(doc, "format"), "loopcompat-matrix") == 0;
-        if (!is_matrix) {
+        const json_t *doc = docs[d]->head;
+        if (docs[d]->kind != LC_DOC_MATRIX) {
             const char *pid = str(json_object_get(doc, "run_info"), "platform_id");
             json_t *pl = platform_of_report(doc, names[d]);
             int rc = add_platform(&a, pid, pl, perr, sizeof perr);
@@ -205,13 +202,11 @@ json_t *lc_matrix_merge(json_t *const *docs, const char *const *names, size_t n,
                 if (add_platform(&a, pid, pl, perr, sizeof perr) != 0)
                     goto fail;
         }
-        size_t i;
-        json_t *r;
-        json_array_foreach(json_object_get(doc, "results"), i, r) {
-            const char *pid =
-                is_matrix ? str(r, "platform") : str(json_object_get(doc, "run_info"), "platform_id");
-            add_result(&a, matrix_result(r, pid));
-        }
+        for (size_t i = 0; i < docs[d]->n; i++)
+            if (add_result(&a, &docs[d]->rows[i]) != 0) {
+                snprintf(perr, sizeof perr, "out of memory");
+                goto fail;
+            }
     }
     const char *pid;
     json_t *count;
@@ -221,32 +216,53 @@ json_t *lc_matrix_merge(json_t *const *docs, const char *const *names, size_t n,
                     "merge: platform %s: %lld runs merged; the later run wins per (case, "
                     "backend, variant)\n",
                     pid, (long long)json_integer_value(count));
-    json_t *m = json_pack("{s:s, s:i, s:o, s:O, s:o}", "format", "loopcompat-matrix",
-                          "format_version", 1, "generator", lc_matrix_generator(), "platforms",
-                          a.platforms, "results", sorted(a.order));
+    qsort(a.out->rows, a.out->n, sizeof *a.out->rows, cmp_row);
+    a.out->head = json_pack("{s:s, s:i, s:o, s:O, s:[]}", "format", "loopcompat-matrix",
+                            "format_version", 1, "generator", lc_matrix_generator(),
+                            "platforms", a.platforms, "results");
+    if (!a.out->head)
+        goto fail;
     if (stats) {
         stats->inputs = n;
         stats->platforms = json_object_size(a.platforms);
-        stats->results = json_array_size(a.order);
+        stats->results = a.out->n;
         stats->replaced = a.replaced;
     }
-    json_decref(a.platforms);
-    json_decref(a.index);
-    json_decref(a.order);
-    json_decref(a.runs);
-    if (m && lc_matrix_check(m, perr, sizeof perr) != 0) {
-        snprintf(err, errlen, "merged matrix fails its own checks: %s", perr);
-        json_decref(m);
+    lc_rdoc *m = a.out;
+    a.out = NULL;
+    acc_free(&a);
+    if (check_merged(m, err, errlen) != 0) {
+        lc_rdoc_free(m);
         return NULL;
     }
     return m;
 fail:
     snprintf(err, errlen, "%s", perr);
-    json_decref(a.platforms);
-    json_decref(a.index);
-    json_decref(a.order);
-    json_decref(a.runs);
+    acc_free(&a);
     return NULL;
+}
+
+json_t *lc_matrix_merge(json_t *const *docs, const char *const *names, size_t n, FILE *notes,
+                        lc_matrix_stats *stats, char *err, size_t errlen)
+{
+    lc_rdoc **rdocs = calloc(n ? n : 1, sizeof *rdocs);
+    json_t *m = NULL;
+    size_t i;
+    for (i = 0; rdocs && i < n; i++)
+        if (!(rdocs[i] = lc_rdoc_from_json(docs[i])))
+            break;
+    lc_rdoc *merged = NULL;
+    if (!rdocs || i < n)
+        snprintf(err, errlen, "out of memory");
+    else
+        merged = lc_rdoc_merge(rdocs, names, n, notes, stats, err, errlen);
+    if (merged && !(m = lc_rdoc_to_json(merged)))
+        snprintf(err, errlen, "out of memory");
+    lc_rdoc_free(merged);
+    for (i = 0; rdocs && i < n; i++)
+        lc_rdoc_free(rdocs[i]);
+    free(rdocs);
+    return m;
 }
 
 json_t *lc_matrix_from_report(const json_t *report, const char *name, char *err, size_t errlen)

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "report_rows.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,6 +40,11 @@ typedef struct lc_matrix_stats {
  * a one-line message in err. */
 json_t *lc_matrix_merge(json_t *const *docs, const char *const *names, size_t n, FILE *notes,
                         lc_matrix_stats *stats, char *err, size_t errlen);
+
+/* The same on documents held as rows.  The matrix's rows point into the
+ * inputs, which must outlive it. */
+lc_rdoc *lc_rdoc_merge(lc_rdoc *const *docs, const char *const *names, size_t n, FILE *notes,
+                       lc_matrix_stats *stats, char *err, size_t errlen);
 
 /* A single report as a one-platform matrix (what render shows). */
 json_t *lc_matrix_from_report(const json_t *report, const char *name, char *err, size_t errlen);

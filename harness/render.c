@@ -12,12 +12,6 @@ static const char *str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
-static void cell_key(char *buf, size_t len, const char *platform, const char *backend,
-                     const char *case_id, const char *variant)
-{
-    snprintf(buf, len, "%s\x1f%s\x1f%s\x1f%s", platform, backend, case_id, variant ? variant : "");
-}
-
 static int cmp_row(const void *x, const void *y)
 {
     const struct lc_render_row *a = x, *b = y;
@@ -31,12 +25,50 @@ static int cmp_row(const void *x, const void *y)
 
 int lc_render_init(lc_render *r, const json_t *matrix)
 {
+    lc_rdoc *m = lc_rdoc_from_json(matrix);
+    if (!m) {
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    int rc = lc_render_init_rows(r, m);
+    r->owned = m;
+    return rc;
+}
+
+/* The cells UNSUPPORTED with refs get numbered notes, in reading order:
+ * row by row, left to right. */
+static int number_notes(lc_render *r)
+{
+    for (size_t ri = 0; ri < r->nrows; ri++)
+        for (size_t ci = 0; ci < r->ncols; ci++) {
+            const struct lc_row *row = lc_render_cell(r, ri, ci);
+            if (!row || strcmp(lc_report_statuses[row->status], "UNSUPPORTED") != 0 ||
+                !row->has_refs)
+                continue;
+            json_t *c = lc_row_json(row);
+            if (!c)
+                return -1;
+            char refs[1024];
+            lc_result_refs_text(c, refs, sizeof refs);
+            json_decref(c);
+            if (json_object_get(r->note_numbers, refs))
+                continue;
+            json_array_append_new(r->notes, json_string(refs));
+            json_object_set_new(r->note_numbers, refs,
+                                json_integer((json_int_t)json_array_size(r->notes)));
+        }
+    return 0;
+}
+
+int lc_render_init_rows(lc_render *r, const lc_rdoc *m)
+{
     memset(r, 0, sizeof *r);
-    r->matrix = matrix;
-    r->cells = json_object();
+    r->doc = m;
+    r->matrix = m->head;
     r->notes = json_array();
-    json_t *results = json_object_get(matrix, "results");
-    json_t *platforms = json_object_get(matrix, "platforms");
+    r->note_numbers = json_object();
+    lc_rowmap_init(&r->cells, LC_ROWKEY_FULL);
+    json_t *platforms = json_object_get(m->head, "platforms");
     size_t ncols = 0;
     const char *pid, *bname;
     json_t *pl, *b;
@@ -44,29 +76,28 @@ int lc_render_init(lc_render *r, const json_t *matrix)
         json_object_foreach(json_object_get(pl, "backends"), bname, b)
             ncols += json_is_true(json_object_get(b, "available"));
     r->cols = calloc(ncols ? ncols : 1, sizeof *r->cols);
-    r->rows = calloc(json_array_size(results) + 1, sizeof *r->rows);
-    if (!r->cells || !r->notes || !r->cols || !r->rows)
+    r->rows = calloc(m->n + 1, sizeof *r->rows);
+    if (!r->notes || !r->note_numbers || !r->cols || !r->rows)
         return -1;
     json_object_foreach(platforms, pid, pl)
         json_object_foreach(json_object_get(pl, "backends"), bname, b)
             if (json_is_true(json_object_get(b, "available")))
                 r->cols[r->ncols++] = (struct lc_render_col){pid, bname};
 
-    json_t *seen = json_object();
-    size_t i;
-    json_t *res;
-    char key[768];
-    json_array_foreach(results, i, res) {
-        const char *v = json_string_value(json_object_get(res, "variant"));
-        cell_key(key, sizeof key, str(res, "platform"), str(res, "backend"), str(res, "case"), v);
-        json_object_set(r->cells, key, res);
-        cell_key(key, sizeof key, "", "", str(res, "case"), v);
-        if (json_object_get(seen, key))
+    struct lc_rowmap seen;
+    lc_rowmap_init(&seen, LC_ROWKEY_CELL_ROW);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < m->n; i++) {
+        const struct lc_row *res = &m->rows[i];
+        if (lc_rowmap_find(&r->cells, m->rows, res) != SIZE_MAX)
+            continue; /* a checked matrix has none; the first one stays */
+        rc = lc_rowmap_put(&r->cells, m->rows, i);
+        if (rc != 0 || lc_rowmap_find(&seen, m->rows, res) != SIZE_MAX)
             continue;
-        json_object_set_new(seen, key, json_true());
+        rc = lc_rowmap_put(&seen, m->rows, i);
         struct lc_render_row *row = &r->rows[r->nrows++];
-        row->case_id = str(res, "case");
-        row->variant = v;
+        row->case_id = res->case_id;
+        row->variant = res->variant;
         const char *slash = strchr(row->case_id, '/');
         size_t n = slash ? (size_t)(slash - row->case_id) : strlen(row->case_id);
         if (n >= sizeof row->area)
@@ -74,39 +105,32 @@ int lc_render_init(lc_render *r, const json_t *matrix)
         memcpy(row->area, row->case_id, n);
         row->area[n] = '\0';
     }
-    json_decref(seen);
+    lc_rowmap_free(&seen);
+    if (rc != 0)
+        return -1;
     qsort(r->rows, r->nrows, sizeof *r->rows, cmp_row);
-
-    /* Notes in reading order: row by row, left to right. */
-    for (size_t ri = 0; ri < r->nrows; ri++)
-        for (size_t ci = 0; ci < r->ncols; ci++) {
-            const json_t *c = lc_render_cell(r, ri, ci);
-            if (!c || strcmp(str(c, "status"), "UNSUPPORTED") != 0 ||
-                !json_array_size(json_object_get(c, "refs")))
-                continue;
-            char refs[1024];
-            lc_result_refs_text(c, refs, sizeof refs);
-            if (!lc_render_note(r, c))
-                json_array_append_new(r->notes, json_string(refs));
-        }
-    return 0;
+    return number_notes(r);
 }
 
 void lc_render_free(lc_render *r)
 {
     free(r->cols);
     free(r->rows);
-    json_decref(r->cells);
+    lc_rowmap_free(&r->cells);
     json_decref(r->notes);
+    json_decref(r->note_numbers);
+    lc_rdoc_free(r->owned);
     memset(r, 0, sizeof *r);
 }
 
-const json_t *lc_render_cell(const lc_render *r, size_t row, size_t col)
+const struct lc_row *lc_render_cell(const lc_render *r, size_t row, size_t col)
 {
-    char key[768];
-    cell_key(key, sizeof key, r->cols[col].platform, r->cols[col].backend, r->rows[row].case_id,
-             r->rows[row].variant);
-    return json_object_get(r->cells, key);
+    struct lc_row probe = {.platform = r->cols[col].platform,
+                           .case_id = r->rows[row].case_id,
+                           .backend = r->cols[col].backend,
+                           .variant = r->rows[row].variant};
+    size_t i = lc_rowmap_find(&r->cells, r->doc->rows, &probe);
+    return i == SIZE_MAX ? NULL : &r->doc->rows[i];
 }
 
 int lc_render_note(const lc_render *r, const json_t *result)
@@ -116,12 +140,7 @@ int lc_render_note(const lc_render *r, const json_t *result)
         return 0;
     char refs[1024];
     lc_result_refs_text(result, refs, sizeof refs);
-    size_t i;
-    json_t *n;
-    json_array_foreach(r->notes, i, n)
-        if (strcmp(json_string_value(n), refs) == 0)
-            return (int)i + 1;
-    return 0;
+    return (int)json_integer_value(json_object_get(r->note_numbers, refs));
 }
 
 static const struct {

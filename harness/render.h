@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "report_rows.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,20 +30,26 @@ struct lc_render_row {
 };
 
 typedef struct lc_render {
-    const json_t *matrix;
+    const json_t *matrix; /* the matrix's top level (platforms, generator) */
+    const lc_rdoc *doc;
+    lc_rdoc *owned; /* what lc_render_init made from a json_t */
     struct lc_render_col *cols;
     size_t ncols;
     struct lc_render_row *rows;
     size_t nrows;
-    json_t *cells; /* "platform\x1fbackend\x1fcase\x1fvariant" -> result */
-    json_t *notes; /* refs texts; note number = index + 1 */
+    struct lc_rowmap cells; /* (platform, backend, case, variant) -> result */
+    json_t *notes;          /* refs texts; note number = index + 1 */
+    json_t *note_numbers;   /* refs text -> note number */
 } lc_render;
 
 /* 0, or -1 when out of memory. */
 int lc_render_init(lc_render *r, const json_t *matrix);
+/* The same on a matrix held as rows; m must outlive r. */
+int lc_render_init_rows(lc_render *r, const lc_rdoc *m);
 void lc_render_free(lc_render *r);
 
-const json_t *lc_render_cell(const lc_render *r, size_t row, size_t col);
+/* The result in a cell, or NULL. */
+const struct lc_row *lc_render_cell(const lc_render *r, size_t row, size_t col);
 /* The note number of a result's refs (UNSUPPORTED with refs), else 0. */
 int lc_render_note(const lc_render *r, const json_t *result);
 

@@ -91,7 +91,8 @@ int lc_render_markdown(const lc_render *r, FILE *out)
         }
         fputs(" |", out);
         for (size_t c = 0; c < r->ncols; c++) {
-            const json_t *res = lc_render_cell(r, ri, c);
+            const struct lc_row *cellrow = lc_render_cell(r, ri, c);
+            json_t *res = cellrow ? lc_row_json(cellrow) : NULL;
             if (!res) {
                 fputs(" \xc2\xb7 |", out);
                 continue;
@@ -115,6 +116,7 @@ int lc_render_markdown(const lc_render *r, FILE *out)
                 md(out, text);
                 break;
             }
+            json_decref(res);
             fputs(" |", out);
         }
         fputc('\n', out);

@@ -392,6 +392,73 @@ static int backend_usable(chk *c, const char *path, const json_t *backends, cons
     return 0;
 }
 
+static const field report_result[] = {
+    {"case", T_STR, 1, 0},           {"backend", T_STR, 1, 0},
+    {"variant", T_STR | T_NULL, 1, 0}, {"status", T_STR, 1, 0},
+    {"expected", T_STR | T_NULL, 1, 0}, {"known_intermittent", T_ARR, 1, 0},
+    {"unexpected", T_BOOL, 1, 0},    {"message", T_STR | T_NULL, 1, 0},
+    {"duration_ms", T_INT, 1, NONNEG}, {"evidence", T_OBJ, 1, 0},
+    {"refs", T_ARR, 1, 0},           {"measurements", T_OBJ, 1, 0},
+    {NULL, 0, 0, 0}};
+
+static const field matrix_result[] = {
+    {"case", T_STR, 1, 0},           {"platform", T_STR, 1, 0},
+    {"backend", T_STR, 1, 0},        {"variant", T_STR | T_NULL, 1, 0},
+    {"status", T_STR, 1, 0},         {"expected", T_STR | T_NULL, 1, 0},
+    {"known_intermittent", T_ARR, 1, 0}, {"unexpected", T_BOOL, 1, 0},
+    {"message", T_STR | T_NULL, 1, 0}, {"refs", T_ARR, 1, 0},
+    {"measurements", T_OBJ, 1, 0},   {NULL, 0, 0, 0}};
+
+/* results[i] of a document whose top level passed its checks; seen (may
+ * be NULL: the caller checks uniqueness) collects the identities. */
+static int check_result(chk *c, const json_t *doc, lc_doc_kind kind, size_t i, const json_t *r,
+                        json_t *seen)
+{
+    char p[LC__PATH], q[LC__PATH];
+    lc__join_index(p, "results", i);
+    if (kind == LC_DOC_REPORT)
+        return lc__check_fields(c, p, r, report_result, 1) != 0 ||
+                       check_result_common(c, p, r) != 0 || check_evidence(c, p, r) != 0 ||
+                       backend_usable(c, p, json_object_get(doc, "backends"), r) != 0 ||
+                       (seen && check_unique(c, p, seen, r, NULL) != 0)
+                   ? -1
+                   : 0;
+    if (lc__check_fields(c, p, r, matrix_result, 1) != 0 || check_result_common(c, p, r) != 0)
+        return -1;
+    const char *plid = json_string_value(json_object_get(r, "platform"));
+    json_t *platform = json_object_get(json_object_get(doc, "platforms"), plid);
+    lc__join_key(q, p, "platform");
+    if (!platform)
+        return lc__bad(c, q, "\"%.60s\" is not in platforms", plid);
+    return backend_usable(c, p, json_object_get(platform, "backends"), r) != 0 ||
+                   (seen && check_unique(c, p, seen, r, plid) != 0)
+               ? -1
+               : 0;
+}
+
+int lc_doc_check_result(const json_t *doc, lc_doc_kind kind, size_t i, const json_t *r,
+                        char *err, size_t errlen)
+{
+    chk c = {err, errlen};
+    return check_result(&c, doc, kind, i, r, NULL);
+}
+
+static int check_results(chk *c, const json_t *doc, lc_doc_kind kind)
+{
+    json_t *seen = json_object();
+    size_t i;
+    json_t *r;
+    int rc = 0;
+    json_array_foreach(json_object_get(doc, "results"), i, r) {
+        if (check_result(c, doc, kind, i, r, seen) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    json_decref(seen);
+    return rc;
+}
+
 int lc_report_check(const json_t *doc, char *err, size_t errlen)
 {
     static const field top[] = {
@@ -401,14 +468,6 @@ int lc_report_check(const json_t *doc, char *err, size_t errlen)
         {"incomplete", T_BOOL, 0, 0},      {"run_info", T_OBJ, 1, 0},
         {"backends", T_OBJ, 1, 0},         {"platform_limits", T_OBJ, 1, 0},
         {"results", T_ARR, 1, 0},          {NULL, 0, 0, 0}};
-    static const field res[] = {
-        {"case", T_STR, 1, 0},           {"backend", T_STR, 1, 0},
-        {"variant", T_STR | T_NULL, 1, 0}, {"status", T_STR, 1, 0},
-        {"expected", T_STR | T_NULL, 1, 0}, {"known_intermittent", T_ARR, 1, 0},
-        {"unexpected", T_BOOL, 1, 0},    {"message", T_STR | T_NULL, 1, 0},
-        {"duration_ms", T_INT, 1, NONNEG}, {"evidence", T_OBJ, 1, 0},
-        {"refs", T_ARR, 1, 0},           {"measurements", T_OBJ, 1, 0},
-        {NULL, 0, 0, 0}};
     chk c = {err, errlen};
     if (lc__check_fields(&c, "", doc, top, 1) != 0 ||
         check_header(&c, doc, "loopcompat-report") != 0 || check_time_pair(&c, "", doc) != 0 ||
@@ -416,23 +475,7 @@ int lc_report_check(const json_t *doc, char *err, size_t errlen)
         check_backends(&c, "backends", json_object_get(doc, "backends")) != 0 ||
         check_limits(&c, "platform_limits", json_object_get(doc, "platform_limits")) != 0)
         return -1;
-    json_t *backends = json_object_get(doc, "backends");
-    json_t *seen = json_object();
-    size_t i;
-    json_t *r;
-    char p[LC__PATH];
-    int rc = 0;
-    json_array_foreach(json_object_get(doc, "results"), i, r) {
-        lc__join_index(p, "results", i);
-        if (lc__check_fields(&c, p, r, res, 1) != 0 || check_result_common(&c, p, r) != 0 ||
-            check_evidence(&c, p, r) != 0 || backend_usable(&c, p, backends, r) != 0 ||
-            check_unique(&c, p, seen, r, NULL) != 0) {
-            rc = -1;
-            break;
-        }
-    }
-    json_decref(seen);
-    return rc;
+    return check_results(&c, doc, LC_DOC_REPORT);
 }
 
 static int check_platform(chk *c, const char *pid, const json_t *pl)
@@ -481,13 +524,6 @@ int lc_matrix_check(const json_t *doc, char *err, size_t errlen)
                                 {"format_version", T_INT, 1, 0}, {"generator", T_OBJ, 1, 0},
                                 {"platforms", T_OBJ, 1, 0},    {"results", T_ARR, 1, 0},
                                 {NULL, 0, 0, 0}};
-    static const field res[] = {
-        {"case", T_STR, 1, 0},           {"platform", T_STR, 1, 0},
-        {"backend", T_STR, 1, 0},        {"variant", T_STR | T_NULL, 1, 0},
-        {"status", T_STR, 1, 0},         {"expected", T_STR | T_NULL, 1, 0},
-        {"known_intermittent", T_ARR, 1, 0}, {"unexpected", T_BOOL, 1, 0},
-        {"message", T_STR | T_NULL, 1, 0}, {"refs", T_ARR, 1, 0},
-        {"measurements", T_OBJ, 1, 0},   {NULL, 0, 0, 0}};
     chk c = {err, errlen};
     if (lc__check_fields(&c, "", doc, top, 1) != 0 ||
         check_header(&c, doc, "loopcompat-matrix") != 0)
@@ -500,32 +536,7 @@ int lc_matrix_check(const json_t *doc, char *err, size_t errlen)
     json_object_foreach(platforms, pid, pl)
         if (check_platform(&c, pid, pl) != 0)
             return -1;
-    json_t *seen = json_object();
-    size_t i;
-    json_t *r;
-    char p[LC__PATH], q[LC__PATH];
-    int rc = 0;
-    json_array_foreach(json_object_get(doc, "results"), i, r) {
-        lc__join_index(p, "results", i);
-        if (lc__check_fields(&c, p, r, res, 1) != 0 || check_result_common(&c, p, r) != 0) {
-            rc = -1;
-            break;
-        }
-        const char *plid = json_string_value(json_object_get(r, "platform"));
-        json_t *platform = json_object_get(platforms, plid);
-        lc__join_key(q, p, "platform");
-        if (!platform) {
-            rc = lc__bad(&c, q, "\"%.60s\" is not in platforms", plid);
-            break;
-        }
-        if (backend_usable(&c, p, json_object_get(platform, "backends"), r) != 0 ||
-            check_unique(&c, p, seen, r, plid) != 0) {
-            rc = -1;
-            break;
-        }
-    }
-    json_decref(seen);
-    return rc;
+    return check_results(&c, doc, LC_DOC_MATRIX);
 }
 
 int lc_doc_check(const json_t *doc, lc_doc_kind want, char *err, size_t errlen)

@@ -13,32 +13,6 @@ static const char *str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
-static int is_matrix(const json_t *doc)
-{
-    return strcmp(str(doc, "format"), "loopcompat-matrix") == 0;
-}
-
-static void result_key(const json_t *r, int with_platform, char *buf, size_t len)
-{
-    const char *v = json_string_value(json_object_get(r, "variant"));
-    snprintf(buf, len, "%s\x1f%s\x1f%s\x1f%s", with_platform ? str(r, "platform") : "",
-             str(r, "case"), str(r, "backend"), v ? v : "");
-}
-
-/* key -> result (borrowed), for matching. */
-static json_t *index_results(const json_t *doc, int with_platform)
-{
-    json_t *idx = json_object();
-    size_t i;
-    json_t *r;
-    char key[768];
-    json_array_foreach(json_object_get(doc, "results"), i, r) {
-        result_key(r, with_platform, key, sizeof key);
-        json_object_set(idx, key, r);
-    }
-    return idx;
-}
-
 static json_t *ident(const json_t *r, int with_platform)
 {
     json_t *o = json_pack("{s:s, s:s, s:O}", "case", str(r, "case"), "backend",
@@ -124,39 +98,19 @@ static void measurement_changes(json_t *out, const json_t *a, const json_t *b, d
     }
 }
 
-static const char *doc_platform(const json_t *doc)
+static const char *doc_platform(const lc_rdoc *doc)
 {
-    if (is_matrix(doc))
+    if (doc->kind == LC_DOC_MATRIX)
         return "matrix";
-    return str(json_object_get(doc, "run_info"), "platform_id");
+    return str(json_object_get(doc->head, "run_info"), "platform_id");
 }
 
-json_t *lc_diff_compute(const json_t *base, const json_t *newer, const char *base_name,
-                        const char *new_name, double tol, char *err, size_t errlen)
+/* Both rows' results as json_t while they are compared. */
+static void compare(const struct lc_row *ra, const struct lc_row *rb, int mat, double tol,
+                    json_t *regs, json_t *fixes, json_t *changes, json_t *meas)
 {
-    int mat = is_matrix(base);
-    if (mat != is_matrix(newer)) {
-        snprintf(err, errlen, "%s and %s: cannot compare a report with a matrix", base_name,
-                 new_name);
-        return NULL;
-    }
-    if (!(tol >= 0) || !isfinite(tol)) {
-        snprintf(err, errlen, "--tolerance: expected a percentage >= 0");
-        return NULL;
-    }
-    json_t *regs = json_array(), *fixes = json_array(), *changes = json_array();
-    json_t *added = json_array(), *vanished = json_array(), *meas = json_array();
-    json_t *ia = index_results(base, mat), *ib = index_results(newer, mat);
-    size_t i;
-    json_t *a, *b;
-    char key[768];
-    json_array_foreach(json_object_get(base, "results"), i, a) {
-        result_key(a, mat, key, sizeof key);
-        b = json_object_get(ib, key);
-        if (!b) {
-            json_array_append_new(vanished, pair(a, NULL, mat));
-            continue;
-        }
+    json_t *a = lc_row_json(ra), *b = lc_row_json(rb);
+    if (a && b) {
         int ua = json_is_true(json_object_get(a, "unexpected"));
         int ub = json_is_true(json_object_get(b, "unexpected"));
         if (!ua && ub)
@@ -168,23 +122,101 @@ json_t *lc_diff_compute(const json_t *base, const json_t *newer, const char *bas
             json_array_append_new(changes, pair(a, b, mat));
         measurement_changes(meas, a, b, tol, mat);
     }
-    json_array_foreach(json_object_get(newer, "results"), i, b) {
-        result_key(b, mat, key, sizeof key);
-        if (!json_object_get(ia, key))
-            json_array_append_new(added, pair(NULL, b, mat));
+    json_decref(a);
+    json_decref(b);
+}
+
+static int index_rows(struct lc_rowmap *m, const lc_rdoc *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (lc_rowmap_find(m, d->rows, &d->rows[i]) == SIZE_MAX &&
+            lc_rowmap_put(m, d->rows, i) != 0)
+            return -1;
+    return 0;
+}
+
+/* Rows without a match on the other side, as new or vanished. */
+static void unmatched(json_t *list, const lc_rdoc *d, const struct lc_rowmap *other,
+                      const lc_rdoc *od, int mat, int is_base)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (lc_rowmap_find(other, od->rows, &d->rows[i]) != SIZE_MAX)
+            continue;
+        json_t *r = lc_row_json(&d->rows[i]);
+        if (r)
+            json_array_append_new(list, is_base ? pair(r, NULL, mat) : pair(NULL, r, mat));
+        json_decref(r);
     }
-    json_decref(ia);
-    json_decref(ib);
+}
+
+json_t *lc_rdiff_compute(const lc_rdoc *base, const lc_rdoc *newer, const char *base_name,
+                         const char *new_name, double tol, char *err, size_t errlen)
+{
+    int mat = base->kind == LC_DOC_MATRIX;
+    if (mat != (newer->kind == LC_DOC_MATRIX)) {
+        snprintf(err, errlen, "%s and %s: cannot compare a report with a matrix", base_name,
+                 new_name);
+        return NULL;
+    }
+    if (!(tol >= 0) || !isfinite(tol)) {
+        snprintf(err, errlen, "--tolerance: expected a percentage >= 0");
+        return NULL;
+    }
+    enum lc_rowkey key = mat ? LC_ROWKEY_FULL : LC_ROWKEY_NO_PLATFORM;
+    struct lc_rowmap ia, ib;
+    lc_rowmap_init(&ia, key);
+    lc_rowmap_init(&ib, key);
+    if (index_rows(&ia, base) != 0 || index_rows(&ib, newer) != 0) {
+        lc_rowmap_free(&ia);
+        lc_rowmap_free(&ib);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    json_t *regs = json_array(), *fixes = json_array(), *changes = json_array();
+    json_t *added = json_array(), *vanished = json_array(), *meas = json_array();
+    for (size_t i = 0; i < base->n; i++) {
+        size_t j = lc_rowmap_find(&ib, newer->rows, &base->rows[i]);
+        if (j != SIZE_MAX)
+            compare(&base->rows[i], &newer->rows[j], mat, tol, regs, fixes, changes, meas);
+    }
+    unmatched(vanished, base, &ib, newer, mat, 1);
+    unmatched(added, newer, &ia, base, mat, 0);
+    lc_rowmap_free(&ia);
+    lc_rowmap_free(&ib);
     return json_pack("{s:s, s:i, s:{s:s, s:s, s:I}, s:{s:s, s:s, s:I}, s:f, s:o, s:o, s:o, "
                      "s:o, s:o, s:o}",
                      "format", "loopcompat-diff", "format_version", 1, "base", "source",
-                     base_name, "platform", doc_platform(base), "results",
-                     (json_int_t)json_array_size(json_object_get(base, "results")), "new",
-                     "source", new_name, "platform", doc_platform(newer), "results",
-                     (json_int_t)json_array_size(json_object_get(newer, "results")),
-                     "tolerance_pct", tol, "regressions", regs, "fixes", fixes,
-                     "status_changes", changes, "new_results", added, "vanished", vanished,
-                     "measurement_changes", meas);
+                     base_name, "platform", doc_platform(base), "results", (json_int_t)base->n,
+                     "new", "source", new_name, "platform", doc_platform(newer), "results",
+                     (json_int_t)newer->n, "tolerance_pct", tol, "regressions", regs, "fixes",
+                     fixes, "status_changes", changes, "new_results", added, "vanished",
+                     vanished, "measurement_changes", meas);
+}
+
+/* The json_t entry points, on the same code. */
+static int as_rows(const json_t *a, const json_t *b, lc_rdoc **ra, lc_rdoc **rb, char *err,
+                   size_t errlen)
+{
+    *ra = lc_rdoc_from_json(a);
+    *rb = lc_rdoc_from_json(b);
+    if (*ra && *rb)
+        return 0;
+    lc_rdoc_free(*ra);
+    lc_rdoc_free(*rb);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+json_t *lc_diff_compute(const json_t *base, const json_t *newer, const char *base_name,
+                        const char *new_name, double tol, char *err, size_t errlen)
+{
+    lc_rdoc *a, *b;
+    if (as_rows(base, newer, &a, &b, err, errlen) != 0)
+        return NULL;
+    json_t *diff = lc_rdiff_compute(a, b, base_name, new_name, tol, err, errlen);
+    lc_rdoc_free(a);
+    lc_rdoc_free(b);
+    return diff;
 }
 
 size_t lc_diff_regressions(const json_t *diff)
@@ -286,11 +318,11 @@ void lc_diff_print(const json_t *diff, FILE *out)
             json_number_value(json_object_get(diff, "tolerance_pct")));
 }
 
-int lc_diff_run(const json_t *base, const json_t *newer, const char *base_name,
-                const char *new_name, double tol, int as_json, FILE *out, char *err,
-                size_t errlen)
+int lc_rdiff_run(const lc_rdoc *base, const lc_rdoc *newer, const char *base_name,
+                 const char *new_name, double tol, int as_json, FILE *out, char *err,
+                 size_t errlen)
 {
-    json_t *diff = lc_diff_compute(base, newer, base_name, new_name, tol, err, errlen);
+    json_t *diff = lc_rdiff_compute(base, newer, base_name, new_name, tol, err, errlen);
     if (!diff)
         return 2;
     if (as_json) {
@@ -301,5 +333,18 @@ int lc_diff_run(const json_t *base, const json_t *newer, const char *base_name,
     }
     int rc = lc_diff_regressions(diff) ? 1 : 0;
     json_decref(diff);
+    return rc;
+}
+
+int lc_diff_run(const json_t *base, const json_t *newer, const char *base_name,
+                const char *new_name, double tol, int as_json, FILE *out, char *err,
+                size_t errlen)
+{
+    lc_rdoc *a, *b;
+    if (as_rows(base, newer, &a, &b, err, errlen) != 0)
+        return 2;
+    int rc = lc_rdiff_run(a, b, base_name, new_name, tol, as_json, out, err, errlen);
+    lc_rdoc_free(a);
+    lc_rdoc_free(b);
     return rc;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "report_rows.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,6 +31,10 @@ extern "C" {
 json_t *lc_diff_compute(const json_t *base, const json_t *newer, const char *base_name,
                         const char *new_name, double tolerance_pct, char *err, size_t errlen);
 
+/* The same on documents held as rows. */
+json_t *lc_rdiff_compute(const lc_rdoc *base, const lc_rdoc *newer, const char *base_name,
+                         const char *new_name, double tolerance_pct, char *err, size_t errlen);
+
 size_t lc_diff_regressions(const json_t *diff);
 
 /* Human-readable listing, one line per finding, then a summary line. */
@@ -40,6 +46,10 @@ void lc_diff_print(const json_t *diff, FILE *out);
 int lc_diff_run(const json_t *base, const json_t *newer, const char *base_name,
                 const char *new_name, double tolerance_pct, int as_json, FILE *out, char *err,
                 size_t errlen);
+
+int lc_rdiff_run(const lc_rdoc *base, const lc_rdoc *newer, const char *base_name,
+                 const char *new_name, double tolerance_pct, int as_json, FILE *out, char *err,
+                 size_t errlen);
 
 #ifdef __cplusplus
 }

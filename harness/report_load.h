@@ -27,6 +27,11 @@ typedef enum lc_doc_kind {
 int lc_doc_check(const json_t *doc, lc_doc_kind want, char *err, size_t errlen);
 int lc_report_check(const json_t *doc, char *err, size_t errlen);
 int lc_matrix_check(const json_t *doc, char *err, size_t errlen);
+/* Checks results[i] (r) of doc, a document of the given kind whose top
+ * level passed its checks: everything the document check says of one
+ * result but that its (platform,) case, backend and variant are unique. */
+int lc_doc_check_result(const json_t *doc, lc_doc_kind kind, size_t i, const json_t *r,
+                        char *err, size_t errlen);
 
 /* Reads (path or http/https/file URL), parses and checks a document.
  * Errors are "SRC: what" on one line.  *kind gets the document's kind when

@@ -3,6 +3,7 @@
  * whole-document loader does, with the same message, and the rows must
  * turn back into the same results and the same matrix bytes. */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,53 @@ START_TEST(test_bad_input_same_error)
 }
 END_TEST
 
+/* Every input the fuzzers keep (seeds and past findings): the same
+ * verdict, the same message, and accepted documents the same results. */
+START_TEST(test_fuzz_inputs_same_verdict)
+{
+    static const char *const dirs[] = {"corpus/report", "corpus/matrix", "regressions/report",
+                                       "regressions/matrix", NULL};
+    int files = 0;
+    for (int k = 0; dirs[k]; k++) {
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s/fuzz/%s", LC_TEST_SOURCE_DIR, dirs[k]);
+        DIR *dh = opendir(dir);
+        if (!dh)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(dh)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[1024], e1[512] = "", e2[512] = "";
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            lc_rdoc *d = lc_rdoc_load(path, LC_DOC_ANY, e1, sizeof e1);
+            json_t *doc = lc_doc_load(path, LC_DOC_ANY, NULL, e2, sizeof e2);
+            ck_assert_msg((d == NULL) == (doc == NULL), "%s: %s / %s", path, e1, e2);
+            if (doc) {
+                lc_rdoc *want = lc_rdoc_from_json(doc);
+                ck_assert_ptr_nonnull(want);
+                ck_assert_uint_eq(d->n, want->n);
+                ck_assert(json_equal(d->head, want->head));
+                for (size_t i = 0; i < d->n; i++) {
+                    json_t *a = lc_row_json(&d->rows[i]), *b = lc_row_json(&want->rows[i]);
+                    ck_assert_msg(json_equal(a, b), "%s: row %zu", path, i);
+                    json_decref(a);
+                    json_decref(b);
+                }
+                lc_rdoc_free(want);
+            } else {
+                ck_assert_str_eq(e1, e2);
+            }
+            lc_rdoc_free(d);
+            json_decref(doc);
+            files++;
+        }
+        closedir(dh);
+    }
+    ck_assert_int_ge(files, 6);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report_rows");
@@ -227,6 +275,7 @@ int main(void)
     tcase_add_test(t, test_rows_match_results);
     tcase_add_test(t, test_write_matches_dumps);
     tcase_add_test(t, test_bad_input_same_error);
+    tcase_add_test(t, test_fuzz_inputs_same_verdict);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -281,13 +281,11 @@ json_t *lc_rdoc_to_json(const lc_rdoc *d)
  * more spaces.  Dumped strings hold no raw newline (they are escaped). */
 static int write_indented(FILE *out, const char *text, const char *indent)
 {
-    for (const char *p = text; *p; p++) {
-        if (fputc(*p, out) == EOF)
+    for (const char *nl; (nl = strchr(text, '\n')) != NULL; text = nl + 1)
+        if (fwrite(text, 1, (size_t)(nl - text) + 1, out) != (size_t)(nl - text) + 1 ||
+            fputs(indent, out) == EOF)
             return -1;
-        if (*p == '\n' && fputs(indent, out) == EOF)
-            return -1;
-    }
-    return 0;
+    return fputs(text, out) == EOF ? -1 : 0;
 }
 
 int lc_rdoc_write(const lc_rdoc *d, FILE *out)

@@ -200,6 +200,7 @@ struct hammer {
     lc_loop *loop;
     long sent;
     int last;
+    int started; /* atomic: the first call went in */
 };
 
 static void noop_cb(lc_loop *loop, void *arg)
@@ -213,19 +214,27 @@ static void *hammer_thread(void *arg)
     struct hammer *h = arg;
     /* The yield lets the closing thread in under schedulers that would
      * otherwise keep running this loop (valgrind's default one). */
-    while ((h->last = lc_call_soon_threadsafe(h->loop, noop_cb, NULL)) == 0)
+    while ((h->last = lc_call_soon_threadsafe(h->loop, noop_cb, NULL)) == 0) {
+        __atomic_store_n(&h->started, 1, __ATOMIC_RELEASE);
         if (++h->sent % 64 == 0)
             sched_yield();
+    }
     return NULL;
 }
 
 START_TEST(threadsafe_racing_close_gets_eclosed)
 {
     lc_loop *loop = new_loop();
-    struct hammer h = {loop, 0, 0};
+    struct hammer h = {loop, 0, 0, 0};
     pthread_t th;
     pthread_create(&th, NULL, hammer_thread, &h);
-    struct timespec d = {0, 10 * 1000 * 1000};
+    /* Close only once the thread is calling: on a loaded machine it may not
+     * be scheduled for a while, and a close before its first call would
+     * test nothing about the race. */
+    struct timespec d = {0, 1000 * 1000};
+    for (int i = 0; i < 5000 && !__atomic_load_n(&h.started, __ATOMIC_ACQUIRE); i++)
+        nanosleep(&d, NULL);
+    d.tv_nsec = 10 * 1000 * 1000;
     nanosleep(&d, NULL);
     ck_assert_int_eq(lc_loop_close(loop), 0);
     pthread_join(th, NULL);

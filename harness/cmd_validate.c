@@ -7,6 +7,7 @@
 #include "cmd_args.h"
 #include "commands.h"
 #include "report_load.h"
+#include "text.h"
 
 static const char usage[] =
     "usage: loopcompat validate FILE|URL...\n"
@@ -52,9 +53,10 @@ int lc_cmd_validate(int argc, char **argv)
         size_t results = json_array_size(json_object_get(doc, "results"));
         if (kind == LC_DOC_MATRIX)
             printf("ok: matrix v1, %zu platforms, %zu results: %s\n",
-                   json_object_size(json_object_get(doc, "platforms")), results, argv[i]);
+                   json_object_size(json_object_get(doc, "platforms")), results,
+                   lc_text_url(argv[i]));
         else
-            printf("ok: report v1, %zu results: %s\n", results, argv[i]);
+            printf("ok: report v1, %zu results: %s\n", results, lc_text_url(argv[i]));
         json_decref(doc);
     }
     return bad ? 2 : 0;

@@ -6,6 +6,7 @@
 
 #include "loopcompat/loop.h"
 #include "report_load.h"
+#include "text.h"
 
 json_t *lc_matrix_generator(void)
 {
@@ -220,7 +221,7 @@ json_t *lc_matrix_merge(json_t *const *docs, const char *const *names, size_t n,
             fprintf(notes,
                     "merge: platform %s: %lld runs merged; the later run wins per (case, "
                     "backend, variant)\n",
-                    pid, (long long)json_integer_value(count));
+                    lc_text_show(pid), (long long)json_integer_value(count));
     json_t *m = json_pack("{s:s, s:i, s:o, s:O, s:o}", "format", "loopcompat-matrix",
                           "format_version", 1, "generator", lc_matrix_generator(), "platforms",
                           a.platforms, "results", sorted(a.order));

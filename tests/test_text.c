@@ -1,10 +1,14 @@
-/* The cleaner, URL redaction and secrets (harness/text.h). */
+/* The cleaner, URL redaction, secrets, and publish's token and host checks
+ * (harness/text.h, harness/publish_http.h). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "text.h"
+#ifdef LC_TEST_HAVE_CURL
+#include "publish_http.h"
+#endif
 
 START_TEST(test_clean_escapes)
 {
@@ -113,6 +117,40 @@ START_TEST(test_secrets_from_args)
 }
 END_TEST
 
+#ifdef LC_TEST_HAVE_CURL
+START_TEST(test_token_syntax)
+{
+    size_t at;
+    ck_assert_ptr_null(lc_publish_token_problem("abc-._~+/XYZ09==", &at));
+    ck_assert_ptr_null(lc_publish_token_problem("a", &at));
+    const char *bad[] = {"abc\r\nX-Injected: 1", " abc", "abc ", "ab c", "ab,c", "ab=c",
+                         "=", "ab\x7f", "ab\xc3\xa9", "abc\t"};
+    const size_t pos[] = {4, 1, 4, 3, 3, 4, 1, 3, 3, 4};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(lc_publish_token_problem(bad[i], &at) != NULL, "accepted token %zu", i);
+        ck_assert_uint_eq(at, pos[i]);
+    }
+}
+END_TEST
+
+START_TEST(test_loopback)
+{
+    char host[64];
+    ck_assert(lc_publish_url_loopback("http://127.0.0.1:8080/up", host, sizeof host));
+    ck_assert_str_eq(host, "127.0.0.1");
+    ck_assert(lc_publish_url_loopback("http://127.3.2.1/up", host, sizeof host));
+    ck_assert(lc_publish_url_loopback("http://LOCALHOST/up", host, sizeof host));
+    ck_assert(lc_publish_url_loopback("http://[::1]:9/up", host, sizeof host));
+    ck_assert(!lc_publish_url_loopback("http://192.0.2.1/up", host, sizeof host));
+    ck_assert(!lc_publish_url_loopback("http://127.0.0.1.example.org/", host, sizeof host));
+    ck_assert(!lc_publish_url_loopback("http://localhost.example.org/", host, sizeof host));
+    ck_assert(!lc_publish_url_loopback("http://user@evil.example:80@127.0.0.1/", host, sizeof host) ||
+              strcmp(host, "127.0.0.1") == 0);
+    ck_assert(!lc_publish_url_loopback("http://[::2]/", host, sizeof host));
+}
+END_TEST
+#endif
+
 int main(void)
 {
     Suite *s = suite_create("text");
@@ -123,6 +161,10 @@ int main(void)
     tcase_add_test(t, test_secrets);
     tcase_add_test(t, test_url_redact);
     tcase_add_test(t, test_secrets_from_args);
+#ifdef LC_TEST_HAVE_CURL
+    tcase_add_test(t, test_token_syntax);
+    tcase_add_test(t, test_loopback);
+#endif
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

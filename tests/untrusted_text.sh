@@ -76,6 +76,14 @@ grep -qF 'boom\x0aREGRESSION' "$W/diff.out" || bad "the message's LF is not show
 grep -qF '\x0d\x1b[2J\x1b]0;owned\x07\x08\x7f\u009b31m\u202eevil\u2028next' "$W/diff.out" ||
     bad "the message's controls are not shown escaped"
 
+# A file name given by the user is shown cleaned too.
+NAME=$(printf 'bad\033[31mname.json')
+"$LC" validate "$W/$NAME" > "$W/name.out" 2>&1
+cat "$W/name.out"
+printable "$W/name.out" || bad "validate printed a file name's ESC"
+grep -qF 'bad\x1b[31mname.json: No such file or directory' "$W/name.out" ||
+    bad "the file name is not shown escaped"
+
 # The same hostile documents from a server, named by URLs with credentials.
 python3 "$SERVER" serve "$W/port" "$W/server.log" "$W/www" > "$W/server.out" 2>&1 &
 PIDS="$PIDS $!"

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "lc_case.h"
 #include "probe.h"
+#include "text.h"
 
 #define LIST_USAGE "loopcompat list"
 #define INFO_USAGE "loopcompat info [--json]"
@@ -53,13 +54,13 @@ static void print_backends(json_t *bk)
     json_object_foreach(bk, name, b)
     {
         if (json_is_true(json_object_get(b, "available"))) {
-            printf("  %-10s available (timeout granularity %lld ns)\n", name,
+            printf("  %-10s available (timeout granularity %lld ns)\n", lc_text_show(name),
                    (long long)json_integer_value(json_object_get(b, "timeout_granularity_ns")));
         } else {
             json_t *r = json_object_get(b, "reason");
-            printf("  %-10s not available: %s: %s\n", name,
-                   json_string_value(json_object_get(r, "code")),
-                   json_string_value(json_object_get(r, "message")));
+            printf("  %-10s not available: %s: %s\n", lc_text_show(name),
+                   lc_text_show(json_string_value(json_object_get(r, "code"))),
+                   lc_text_show(json_string_value(json_object_get(r, "message"))));
         }
     }
 }
@@ -82,11 +83,11 @@ int lc_cmd_list(int argc, char **argv)
     printf("cases (%zu):\n", n);
     for (size_t i = 0; i < n; i++) {
         const lc_case *c = lc_case_at(i);
-        printf("  %-*s  %s", (int)w, c->id, c->summary ? c->summary : "");
+        printf("  %-*s  %s", (int)w, lc_text_show(c->id), lc_text_show(c->summary));
         if (c->variants && c->variants[0]) {
             printf(" [variants:");
             for (size_t v = 0; c->variants[v]; v++)
-                printf(" %s", c->variants[v]);
+                printf(" %s", lc_text_show(c->variants[v]));
             printf("]");
         }
         if (c->flags & LC_CASE_STRESS)
@@ -127,9 +128,9 @@ int lc_cmd_info(int argc, char **argv)
         json_object_foreach(run_info, key, v)
         {
             if (json_is_string(v))
-                printf("  %-12s %s\n", key, json_string_value(v));
+                printf("  %-12s %s\n", lc_text_show(key), lc_text_show(json_string_value(v)));
             else
-                printf("  %-12s %lld\n", key, (long long)json_integer_value(v));
+                printf("  %-12s %lld\n", lc_text_show(key), (long long)json_integer_value(v));
         }
         printf("limits:\n");
         json_object_foreach(limits, key, v)
@@ -137,14 +138,14 @@ int lc_cmd_info(int argc, char **argv)
             const char *unit = json_string_value(json_object_get(v, "unit"));
             if (json_object_get(v, "soft")) {
                 json_t *soft = json_object_get(v, "soft"), *hard = json_object_get(v, "hard");
-                printf("  %-17s soft ", key);
+                printf("  %-17s soft ", lc_text_show(key));
                 json_is_null(soft) ? printf("unlimited") : printf("%lld", (long long)json_integer_value(soft));
                 printf(", hard ");
                 json_is_null(hard) ? printf("unlimited") : printf("%lld", (long long)json_integer_value(hard));
-                printf(" %s\n", unit);
+                printf(" %s\n", lc_text_show(unit));
             } else {
-                printf("  %-17s %lld %s\n", key, (long long)json_integer_value(json_object_get(v, "value")),
-                       unit);
+                printf("  %-17s %lld %s\n", lc_text_show(key),
+                       (long long)json_integer_value(json_object_get(v, "value")), lc_text_show(unit));
             }
         }
         printf("backends:\n");

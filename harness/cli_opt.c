@@ -8,14 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 void lc_cmd_error(const char *cmd, const char *fmt, ...)
 {
+    /* Errors quote file names, URLs, servers' answers and documents' text:
+     * the whole line is shown through the cleaner, so it stays one line,
+     * with no terminal escapes and no secret in it. */
+    char small[1024], *msg = small;
     va_list ap;
-    fprintf(stderr, "loopcompat %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    fprintf(stderr, "loopcompat %s: %s\n", cmd, lc_text_show(msg ? msg : small));
+    if (msg != small)
+        free(msg);
 }
 
 int lc_opt_value(const char *cmd, int argc, char **argv, int *i, const char *name,

@@ -41,6 +41,7 @@ typedef struct lc_publish_args {
     const char *src, *url, *method, *token_env;
     long retries;
     double connect_timeout, timeout;
+    int allow_http_token; /* send the token over http:// to a host not loopback */
 } lc_publish_args;
 /* Fills in the defaults first. */
 int lc_publish_parse_args(int argc, char **argv, lc_publish_args *a);

@@ -11,6 +11,7 @@
 #include "report_dest.h"
 #include "report_io.h"
 #include "report_load.h"
+#include "text.h"
 
 static const char usage[] =
     "usage: loopcompat merge REPORT... -o MATRIX\n"
@@ -52,9 +53,12 @@ int lc_cmd_merge(int argc, char **argv)
 {
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
     lc_rdoc **docs = calloc((size_t)argc, sizeof *docs);
+    /* How each input is named in the matrix ("sources") and in messages: a
+     * URL without its credentials. */
+    char **names = calloc((size_t)argc, sizeof *names);
     size_t n = 0;
     int rc = 2;
-    if (!inputs || !docs) {
+    if (!inputs || !docs || !names) {
         lc_cmd_error("merge", "out of memory");
         goto done;
     }
@@ -79,6 +83,12 @@ int lc_cmd_merge(int argc, char **argv)
             goto done;
         }
     for (size_t i = 0; i < n; i++) {
+        size_t len = lc_url_redact(inputs[i], NULL, 0);
+        if (!(names[i] = malloc(len + 1))) {
+            lc_cmd_error("merge", "out of memory");
+            goto done;
+        }
+        lc_url_redact(inputs[i], names[i], len + 1);
         docs[i] = lc_rdoc_load(inputs[i], LC_DOC_ANY, err, sizeof err);
         if (!docs[i]) {
             lc_cmd_error("merge", "%s", err);
@@ -87,7 +97,8 @@ int lc_cmd_merge(int argc, char **argv)
     }
     /* Rows in, rows out (report_rows.h): written one result at a time. */
     lc_matrix_stats st;
-    lc_rdoc *matrix = lc_rdoc_merge(docs, inputs, n, stdout, &st, err, sizeof err);
+    lc_rdoc *matrix =
+        lc_rdoc_merge(docs, (const char *const *)names, n, stdout, &st, err, sizeof err);
     if (!matrix) {
         lc_cmd_error("merge", "%s", err);
         goto done;
@@ -102,11 +113,14 @@ int lc_cmd_merge(int argc, char **argv)
         goto done;
     }
     printf("merged %zu inputs into %s: %zu platforms, %zu results (%zu replaced by later runs)\n",
-           st.inputs, out, st.platforms, st.results, st.replaced);
+           st.inputs, lc_text_show(out), st.platforms, st.results, st.replaced);
     rc = 0;
 done:
     for (size_t i = 0; docs && i < n; i++)
         lc_rdoc_free(docs[i]);
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
     free(docs);
     free(inputs);
     return rc;

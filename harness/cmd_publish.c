@@ -21,13 +21,17 @@
 #include "publish_http.h"
 #include "report_io.h"
 #include "report_load.h"
+#include "text.h"
 
 static const char usage[] =
     "usage: loopcompat publish REPORT --url URL [--method PUT|POST] [--token-env NAME]\n"
-    "                          [--retries N] [--connect-timeout S] [--timeout S]\n"
+    "                          [--allow-http-token] [--retries N] [--connect-timeout S]\n"
+    "                          [--timeout S]\n"
     "  --url URL            http or https URL to upload to\n"
     "  --method M           PUT (default) or POST\n"
     "  --token-env NAME     send the bearer token held in environment variable NAME\n"
+    "  --allow-http-token   send it even in plain text (http://) to a host that is\n"
+    "                       not loopback (refused otherwise)\n"
     "  --retries N          retries on network errors, HTTP 408, 429, 5xx (default 3)\n"
     "  --connect-timeout S  seconds to connect (default 10)\n"
     "  --timeout S          seconds for each whole attempt (default 60)\n"
@@ -44,13 +48,41 @@ static size_t on_reply(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-/* The first line of the server's answer, for error messages. */
-static void first_line(const lc_publish_outcome *r, char *buf, size_t len)
+/* The status line's reason phrase ("HTTP/1.1 401 Unauthorized"): the last
+ * one wins, after a 100 Continue or a proxy's CONNECT answer.  HTTP/2 has
+ * none (RFC 9113 §8.3.2). */
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
-    size_t n = strcspn(r->reply, "\r\n");
-    if (n > 160)
-        n = 160;
-    snprintf(buf, len, "%s%.*s", n ? ": " : "", (int)n, r->reply);
+    lc_publish_outcome *r = ud;
+    size_t n = size * nmemb;
+    if (n > 5 && memcmp(p, "HTTP/", 5) == 0) {
+        const char *sp = memchr(p, ' ', n);
+        const char *sp2 = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - p)) : NULL;
+        size_t len = sp2 ? n - (size_t)(sp2 + 1 - p) : 0;
+        while (len && (sp2[len] == '\n' || sp2[len] == '\r'))
+            len--;
+        if (len >= sizeof r->reason)
+            len = sizeof r->reason - 1;
+        if (len)
+            memcpy(r->reason, sp2 + 1, len);
+        r->reason[len] = '\0';
+    }
+    return n;
+}
+
+/* What an error message shows of the server's answer: the reason phrase
+ * and the start of the body's first line, cleaned and without the token
+ * (registered as a secret), never the body as it came. */
+static void answer_text(const lc_publish_outcome *r, char *buf, size_t len)
+{
+    /* Up to LF only: a lone CR (which would overwrite the line on a
+     * terminal) is shown escaped. */
+    size_t n = strcspn(r->reply, "\n");
+    if (n && r->reply[n - 1] == '\r' && r->reply[n] == '\n')
+        n--;
+    const char *reason = lc_text_excerpt(r->reason, strlen(r->reason), 60);
+    const char *body = lc_text_excerpt(r->reply, n, LC_PUBLISH_EXCERPT);
+    snprintf(buf, len, "%s%s%s%s", reason[0] ? " " : "", reason, body[0] ? ": " : "", body);
 }
 
 static int retryable_curl(CURLcode rc)
@@ -85,7 +117,7 @@ static void sleep_s(long s)
 
 int lc_publish_parse_args(int argc, char **argv, lc_publish_args *o)
 {
-    *o = (lc_publish_args){NULL, NULL, "PUT", NULL, 3, 10, 60};
+    *o = (lc_publish_args){NULL, NULL, "PUT", NULL, 3, 10, 60, 0};
     for (int i = 1; i < argc; i++) {
         const char *v;
         int m;
@@ -115,6 +147,8 @@ int lc_publish_parse_args(int argc, char **argv, lc_publish_args *o)
         } else if ((m = lc_opt_value("publish", argc, argv, &i, "--timeout", &v)) != 0) {
             if (m < 0 || lc_opt_double("publish", "--timeout", v, 0.001, 86400, &o->timeout))
                 return 2;
+        } else if (strcmp(argv[i], "--allow-http-token") == 0) {
+            o->allow_http_token = 1;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -162,12 +196,15 @@ void lc_publish_attempt(CURL *h, const lc_publish_args *o, const unsigned char *
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, out->cerr);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_reply);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, out);
     if (token) {
         /* libcurl sends "Authorization: Bearer <token>" (CURLOPT_XOAUTH2_BEARER). */
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
         curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, token);
     }
     out->cerr[0] = '\0';
+    out->reason[0] = '\0';
     out->reply_len = 0;
     out->reply[0] = '\0';
     out->curl = curl_easy_perform(h);
@@ -184,16 +221,17 @@ void lc_publish_attempt(CURL *h, const lc_publish_args *o, const unsigned char *
 int lc_publish_decide(const lc_publish_outcome *out, long n, long retries, long *backoff,
                       char *why, size_t whylen, long *wait)
 {
-    char tail[200];
+    char tail[LC_PUBLISH_EXCERPT * 4 + 400];
     int again;
     *wait = 0;
     if (out->curl == CURLE_OK && out->status >= 200 && out->status <= 299)
         return LC_PUBLISH_STORED;
     if (out->curl != CURLE_OK) {
-        snprintf(why, whylen, "%s", out->cerr[0] ? out->cerr : curl_easy_strerror(out->curl));
+        snprintf(why, whylen, "%s",
+                 lc_text_show(out->cerr[0] ? out->cerr : curl_easy_strerror(out->curl)));
         again = retryable_curl(out->curl);
     } else {
-        first_line(out, tail, sizeof tail);
+        answer_text(out, tail, sizeof tail);
         snprintf(why, whylen, "HTTP %ld%s", out->status, tail);
         again = retryable_status(out->status);
     }
@@ -216,7 +254,7 @@ static int upload(const lc_publish_args *o, const unsigned char *body, size_t le
         lc_cmd_error("publish", "curl_easy_init failed");
         return 2;
     }
-    char why[400];
+    char why[1024];
     lc_publish_outcome out;
     long backoff = 1;
     int rc = 2;
@@ -225,14 +263,14 @@ static int upload(const lc_publish_args *o, const unsigned char *body, size_t le
         lc_publish_attempt(h, o, body, len, token, &out);
         int d = lc_publish_decide(&out, n, o->retries, &backoff, why, sizeof why, &wait);
         if (d == LC_PUBLISH_STORED) {
-            printf("published %s to %s: HTTP %ld (%zu bytes, %zu gzipped)\n", o->src, o->url,
-                   out.status, plain_len, len);
+            printf("published %s to %s: HTTP %ld (%zu bytes, %zu gzipped)\n", lc_text_url(o->src),
+                   lc_text_url(o->url), out.status, plain_len, len);
             rc = 0;
             break;
         }
         if (d == LC_PUBLISH_GIVE_UP) {
-            lc_cmd_error("publish", "%s: %s; gave up after %ld attempt%s", o->url, why, n + 1,
-                         n ? "s" : "");
+            lc_cmd_error("publish", "%s: %s; gave up after %ld attempt%s", lc_text_url(o->url),
+                         why, n + 1, n ? "s" : "");
             break;
         }
         fprintf(stderr, "loopcompat publish: attempt %ld of %ld: %s; retrying in %ld s\n", n + 1,
@@ -241,6 +279,61 @@ static int upload(const lc_publish_args *o, const unsigned char *body, size_t le
     }
     curl_easy_cleanup(h);
     return rc;
+}
+
+/* The token as a server may echo it: as sent; JSON-escaped, where "/" may
+ * be "\\/" (RFC 8259 §7); percent-encoded, in either case of hex digit
+ * (RFC 3986 §2.1).  A b64token's only characters that change are + / =. */
+static void register_token(const char *t)
+{
+    size_t n = strlen(t);
+    char *buf = malloc(3 * n + 1);
+    lc_text_secret(t);
+    if (!buf)
+        return;
+    for (int form = 0; form < 3; form++) {
+        char *p = buf;
+        for (const char *s = t; *s; s++) {
+            if (form == 0 && *s == '/')
+                p += sprintf(p, "\\/");
+            else if (form > 0 && strchr("+/=", *s))
+                p += sprintf(p, form == 1 ? "%%%02X" : "%%%02x", (unsigned char)*s);
+            else
+                *p++ = *s;
+        }
+        *p = '\0';
+        lc_text_secret(buf);
+    }
+    free(buf);
+}
+
+/* Before any connection: the token must be a bearer token, and goes in
+ * plain text only to loopback unless the user said otherwise. */
+static int check_token(const lc_publish_args *o, const char *token)
+{
+    size_t at;
+    const char *problem = lc_publish_token_problem(token, &at);
+    if (problem) {
+        lc_cmd_error("publish",
+                     "--token-env: %s does not hold a bearer token (RFC 6750 section 2.1, "
+                     "b64token): character %zu %s",
+                     o->token_env, at, problem);
+        return 2;
+    }
+    register_token(token);
+    char host[256];
+    if (strncmp(o->url, "http://", 7) != 0 || lc_publish_url_loopback(o->url, host, sizeof host))
+        return 0;
+    if (!o->allow_http_token) {
+        lc_cmd_error("publish",
+                     "--url: refusing to send the token in plain text (http://) to %s, which is "
+                     "not loopback; use https://, or --allow-http-token",
+                     host[0] ? host : "a host that does not parse");
+        return 2;
+    }
+    fprintf(stderr, "loopcompat publish: warning: the token goes in plain text (http://) to %s\n",
+            lc_text_show(host));
+    return 0;
 }
 
 int lc_cmd_publish(int argc, char **argv)
@@ -257,6 +350,8 @@ int lc_cmd_publish(int argc, char **argv)
                          o.token_env);
             return 2;
         }
+        if (check_token(&o, token) != 0)
+            return 2;
     }
     char err[768];
     char *data;
@@ -266,7 +361,9 @@ int lc_cmd_publish(int argc, char **argv)
         return 2;
     }
     /* Only a valid document is published. */
-    json_t *doc = lc_doc_parse(o.src, data, len, LC_DOC_ANY, NULL, err, sizeof err);
+    char shown[1024]; /* a URL is named without its credentials */
+    lc_url_redact(o.src, shown, sizeof shown);
+    json_t *doc = lc_doc_parse(shown, data, len, LC_DOC_ANY, NULL, err, sizeof err);
     if (!doc) {
         free(data);
         lc_cmd_error("publish", "%s", err);
@@ -277,7 +374,7 @@ int lc_cmd_publish(int argc, char **argv)
     size_t gzlen;
     if (lc_report_gzip(data, len, &gz, &gzlen, err, sizeof err) != 0) {
         free(data);
-        lc_cmd_error("publish", "%s: %s", o.src, err);
+        lc_cmd_error("publish", "%s: %s", shown, err);
         return 2;
     }
     int rc = upload(&o, gz, gzlen, len, token);

@@ -13,6 +13,7 @@
 #include "report_dest.h"
 #include "report_io.h"
 #include "report_load.h"
+#include "text.h"
 
 static const char usage[] =
     "usage: loopcompat render MATRIX|REPORT [--html DIR] [--markdown FILE]\n"
@@ -123,8 +124,12 @@ int lc_cmd_render(int argc, char **argv)
         return 2;
     }
     if (doc->kind == LC_DOC_REPORT) {
+        /* The name is kept in the matrix (and shown on the page): a URL
+         * goes without its credentials. */
+        char shown[1024];
+        lc_url_redact(input, shown, sizeof shown);
         lc_rdoc *const docs[1] = {doc};
-        const char *const names[1] = {input};
+        const char *const names[1] = {shown};
         matrix = lc_rdoc_merge(docs, names, 1, NULL, NULL, err, sizeof err);
         if (!matrix) {
             lc_rdoc_free(doc);
@@ -149,7 +154,7 @@ int lc_cmd_render(int argc, char **argv)
             lc_cmd_error("render", "%s", err);
             goto out;
         }
-        printf("html: %s (%zu rows x %zu columns = %zu cells, %zu notes)\n", path, r.nrows,
+        printf("html: %s (%zu rows x %zu columns = %zu cells, %zu notes)\n", lc_text_show(path), r.nrows,
                r.ncols, r.nrows * r.ncols, json_array_size(r.notes));
     }
     if (markdown) {
@@ -157,7 +162,7 @@ int lc_cmd_render(int argc, char **argv)
             lc_cmd_error("render", "%s", err);
             goto out;
         }
-        printf("markdown: %s\n", markdown);
+        printf("markdown: %s\n", lc_text_show(markdown));
     }
     rc = 0;
 out:

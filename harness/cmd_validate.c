@@ -7,6 +7,7 @@
 #include "cmd_args.h"
 #include "commands.h"
 #include "report_rows.h"
+#include "text.h"
 
 static const char usage[] =
     "usage: loopcompat validate FILE|URL...\n"
@@ -50,9 +51,10 @@ int lc_cmd_validate(int argc, char **argv)
         }
         if (doc->kind == LC_DOC_MATRIX)
             printf("ok: matrix v1, %zu platforms, %zu results: %s\n",
-                   json_object_size(json_object_get(doc->head, "platforms")), doc->n, argv[i]);
+                   json_object_size(json_object_get(doc->head, "platforms")), doc->n,
+                   lc_text_url(argv[i]));
         else
-            printf("ok: report v1, %zu results: %s\n", doc->n, argv[i]);
+            printf("ok: report v1, %zu results: %s\n", doc->n, lc_text_url(argv[i]));
         lc_rdoc_free(doc);
     }
     return bad ? 2 : 0;

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "loopcompat/loop.h"
+#include "text.h"
 
 #ifndef LC_REVISION
 #define LC_REVISION "unknown"
@@ -45,6 +46,9 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    /* Before anything is printed: credentials in a URL argument are then
+     * redacted from whatever the tool shows, a server's echo included. */
+    lc_text_secrets_from_args(argc, argv);
 #ifdef _WIN32
     if (strcmp(cmd, "--run-one") == 0)
         return lc_runner_run_one_main(argc - 1, argv + 1);

@@ -6,6 +6,7 @@
 
 #include "loopcompat/loop.h"
 #include "report_load.h"
+#include "text.h"
 
 json_t *lc_matrix_generator(void)
 {
@@ -215,7 +216,7 @@ lc_rdoc *lc_rdoc_merge(lc_rdoc *const *docs, const char *const *names, size_t n,
             fprintf(notes,
                     "merge: platform %s: %lld runs merged; the later run wins per (case, "
                     "backend, variant)\n",
-                    pid, (long long)json_integer_value(count));
+                    lc_text_show(pid), (long long)json_integer_value(count));
     qsort(a.out->rows, a.out->n, sizeof *a.out->rows, cmp_row);
     a.out->head = json_pack("{s:s, s:i, s:o, s:O, s:[]}", "format", "loopcompat-matrix",
                             "format_version", 1, "generator", lc_matrix_generator(),

@@ -23,6 +23,7 @@ typedef struct lc_publish_outcome {
     CURLcode curl;       /* CURLE_OK when an HTTP answer came */
     long status;         /* HTTP status, 0 if none */
     long retry_after;    /* seconds the server asked for, capped; 0 if none */
+    char reason[128];    /* the status line's reason phrase, as sent */
     char reply[512];     /* the first bytes of the body, NUL-terminated */
     size_t reply_len;
     char cerr[CURL_ERROR_SIZE];
@@ -39,6 +40,21 @@ enum { LC_PUBLISH_STORED = 0, LC_PUBLISH_RETRY = 1, LC_PUBLISH_GIVE_UP = 2 };
  * the next attempt, *backoff (start at 1) its next value. */
 int lc_publish_decide(const lc_publish_outcome *out, long n, long retries, long *backoff,
                       char *why, size_t whylen, long *wait);
+
+/* What of a server's answer an error message shows: the reason phrase
+ * and at most this many bytes of the body's first line, cleaned and with
+ * the token redacted (text.h). */
+#define LC_PUBLISH_EXCERPT 120
+
+/* Whether token is a bearer token as RFC 6750 §2.1 writes it (b64token):
+ * NULL if so, or what is wrong with it (never the token itself), with the
+ * 1-based position of the first bad character in *at. */
+const char *lc_publish_token_problem(const char *token, size_t *at);
+
+/* Whether url names the loopback host (localhost, 127.0.0.0/8, [::1]),
+ * as libcurl parses it; host gets the host name for messages ("" if the
+ * URL does not parse). */
+int lc_publish_url_loopback(const char *url, char *host, size_t hostlen);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 
 #include "render.h"
 #include "report_load.h"
+#include "text.h"
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -13,13 +14,13 @@ static const char *str(const json_t *o, const char *key)
 }
 
 /* A table cell cannot hold '|' or a line break; '\' and '*', '_', '`' and
- * '<' would change the rendering of case ids and messages. */
+ * '<' would change the rendering of case ids and messages.  The text is
+ * cleaned first (text.h): a line break or another control character
+ * becomes a visible escape, whose backslash is then escaped in turn. */
 static void md(FILE *out, const char *s)
 {
-    for (; s && *s; s++) {
-        if (*s == '\n' || *s == '\r')
-            fputc(' ', out);
-        else if (strchr("|\\*_`<>[]", *s))
+    for (s = lc_text_show(s); *s; s++) {
+        if (strchr("|\\*_`<>[]", *s))
             fprintf(out, "\\%c", *s);
         else
             fputc(*s, out);

@@ -6,6 +6,16 @@
 #include <string.h>
 
 #include "report_load.h"
+#include "text.h"
+
+static const char *str(const json_t *o, const char *key);
+
+/* A document's string as it may be printed (text.h): reports come from
+ * anywhere, a baseline from the network. */
+static const char *shown(const json_t *o, const char *key)
+{
+    return lc_text_show(str(o, key));
+}
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -153,9 +163,13 @@ json_t *lc_rdiff_compute(const lc_rdoc *base, const lc_rdoc *newer, const char *
                          const char *new_name, double tol, char *err, size_t errlen)
 {
     int mat = base->kind == LC_DOC_MATRIX;
+    /* The names are kept in the diff, and printed: URLs go without their
+     * credentials. */
+    char bname[1024], nname[1024];
+    lc_url_redact(base_name, bname, sizeof bname);
+    lc_url_redact(new_name, nname, sizeof nname);
     if (mat != (newer->kind == LC_DOC_MATRIX)) {
-        snprintf(err, errlen, "%s and %s: cannot compare a report with a matrix", base_name,
-                 new_name);
+        snprintf(err, errlen, "%s and %s: cannot compare a report with a matrix", bname, nname);
         return NULL;
     }
     if (!(tol >= 0) || !isfinite(tol)) {
@@ -186,8 +200,8 @@ json_t *lc_rdiff_compute(const lc_rdoc *base, const lc_rdoc *newer, const char *
     return json_pack("{s:s, s:i, s:{s:s, s:s, s:I}, s:{s:s, s:s, s:I}, s:f, s:o, s:o, s:o, "
                      "s:o, s:o, s:o}",
                      "format", "loopcompat-diff", "format_version", 1, "base", "source",
-                     base_name, "platform", doc_platform(base), "results", (json_int_t)base->n,
-                     "new", "source", new_name, "platform", doc_platform(newer), "results",
+                     bname, "platform", doc_platform(base), "results", (json_int_t)base->n,
+                     "new", "source", nname, "platform", doc_platform(newer), "results",
                      (json_int_t)newer->n, "tolerance_pct", tol, "regressions", regs, "fixes",
                      fixes, "status_changes", changes, "new_results", added, "vanished",
                      vanished, "measurement_changes", meas);
@@ -228,16 +242,17 @@ static void print_who(FILE *out, const json_t *e)
 {
     const char *v = json_string_value(json_object_get(e, "variant"));
     const char *p = json_string_value(json_object_get(e, "platform"));
-    fprintf(out, "%s%s%s %s%s%s%s", p ? p : "", p ? " " : "", str(e, "backend"), str(e, "case"),
-            v ? " [" : "", v ? v : "", v ? "]" : "");
+    fprintf(out, "%s%s%s %s%s%s%s", lc_text_show(p), p ? " " : "", shown(e, "backend"),
+            shown(e, "case"), v ? " [" : "", lc_text_show(v), v ? "]" : "");
 }
 
 static void print_outcome(FILE *out, const json_t *o)
 {
     if (json_is_true(json_object_get(o, "unexpected")))
-        fprintf(out, "%s (unexpected, expected %s)", str(o, "status"), lc_result_expected_text(o));
+        fprintf(out, "%s (unexpected, expected %s)", shown(o, "status"),
+                lc_text_show(lc_result_expected_text(o)));
     else
-        fprintf(out, "%s (as expected)", str(o, "status"));
+        fprintf(out, "%s (as expected)", shown(o, "status"));
 }
 
 /* New and vanished results can be many when one run was filtered: the text
@@ -267,7 +282,7 @@ static void print_list(FILE *out, const json_t *diff, const char *key, const cha
             print_outcome(out, b);
         const char *msg = str(b ? b : a, "message");
         if (msg[0])
-            fprintf(out, ": %.200s", msg);
+            fprintf(out, ": %s", lc_text_excerpt(msg, strlen(msg), 200));
         fputc('\n', out);
     }
 }
@@ -275,9 +290,9 @@ static void print_list(FILE *out, const json_t *diff, const char *key, const cha
 void lc_diff_print(const json_t *diff, FILE *out)
 {
     json_t *base = json_object_get(diff, "base"), *nw = json_object_get(diff, "new");
-    fprintf(out, "base %s (%s, %lld results) -> new %s (%s, %lld results)\n", str(base, "source"),
-            str(base, "platform"), (long long)json_integer_value(json_object_get(base, "results")),
-            str(nw, "source"), str(nw, "platform"),
+    fprintf(out, "base %s (%s, %lld results) -> new %s (%s, %lld results)\n", shown(base, "source"),
+            shown(base, "platform"), (long long)json_integer_value(json_object_get(base, "results")),
+            shown(nw, "source"), shown(nw, "platform"),
             (long long)json_integer_value(json_object_get(nw, "results")));
     print_list(out, diff, "regressions", "REGRESSION", (size_t)-1);
     print_list(out, diff, "fixes", "FIXED", (size_t)-1);
@@ -292,15 +307,15 @@ void lc_diff_print(const json_t *diff, FILE *out)
         const char *field = str(e, "field");
         if (strcmp(field, "unit") == 0 || strcmp(field, "missing") == 0 ||
             strcmp(field, "added") == 0) {
-            fprintf(out, ": %s %s\n", str(e, "measurement"),
+            fprintf(out, ": %s %s\n", shown(e, "measurement"),
                     strcmp(field, "unit") == 0    ? "changed unit"
                     : strcmp(field, "added") == 0 ? "added"
                                                   : "missing");
             continue;
         }
-        fprintf(out, ": %s.%s %g -> %g %s", str(e, "measurement"), field,
+        fprintf(out, ": %s.%s %g -> %g %s", shown(e, "measurement"), lc_text_show(field),
                 json_number_value(json_object_get(e, "base")),
-                json_number_value(json_object_get(e, "new")), str(e, "unit"));
+                json_number_value(json_object_get(e, "new")), shown(e, "unit"));
         json_t *pct = json_object_get(e, "change_pct");
         if (json_is_number(pct))
             fprintf(out, " (%+.1f%%)\n", json_number_value(pct));
@@ -326,7 +341,7 @@ int lc_rdiff_run(const lc_rdoc *base, const lc_rdoc *newer, const char *base_nam
     if (!diff)
         return 2;
     if (as_json) {
-        json_dumpf(diff, out, JSON_INDENT(2));
+        json_dumpf(diff, out, JSON_INDENT(2) | JSON_ENSURE_ASCII);
         fputc('\n', out);
     } else {
         lc_diff_print(diff, out);

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "text.h"
+
 #ifdef LC_HAVE_CURL
 int lc_report_curl_init(void)
 {
@@ -71,7 +73,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 /* A file:// URL names a local file, which libcurl opens without
  * O_NONBLOCK: a FIFO there would block the fetch for ever.  The same check
  * as for a path, on the URL's decoded path.  0, or -1 with err set. */
-static int check_file_url(const char *url, char *err, size_t errlen)
+static int check_file_url(const char *url, const char *shown, char *err, size_t errlen)
 {
     if (strncmp(url, "file://", 7) != 0)
         return 0;
@@ -87,24 +89,25 @@ static int check_file_url(const char *url, char *err, size_t errlen)
     curl_free(path);
     curl_url_cleanup(u);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", url, why);
+        snprintf(err, errlen, "%s: %s", shown, why);
         return -1;
     }
     close(fd);
     return 0;
 }
 
-static int fetch_url(const char *url, struct membuf *b, char *err, size_t errlen)
+static int fetch_url(const char *url, const char *shown, struct membuf *b, char *err,
+                     size_t errlen)
 {
-    if (check_file_url(url, err, errlen) != 0)
+    if (check_file_url(url, shown, err, errlen) != 0)
         return -1;
     if (lc_report_curl_init() != 0) {
-        snprintf(err, errlen, "%s: curl_global_init failed", url);
+        snprintf(err, errlen, "%s: curl_global_init failed", shown);
         return -1;
     }
     CURL *h = curl_easy_init();
     if (!h) {
-        snprintf(err, errlen, "%s: curl_easy_init failed", url);
+        snprintf(err, errlen, "%s: curl_easy_init failed", shown);
         return -1;
     }
     char cerr[CURL_ERROR_SIZE] = "";
@@ -127,26 +130,29 @@ static int fetch_url(const char *url, struct membuf *b, char *err, size_t errlen
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(h);
     if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-        snprintf(err, errlen, "%s: larger than %zu MiB", url, LC_REPORT_MAX_BYTES >> 20);
+        snprintf(err, errlen, "%s: larger than %zu MiB", shown, LC_REPORT_MAX_BYTES >> 20);
         return -1;
     }
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
+        snprintf(err, errlen, "%s: %s", shown, cerr[0] ? cerr : curl_easy_strerror(rc));
+        lc_text_one_line(err);
         return -1;
     }
     /* file:// has no status; anything but 2xx from HTTP is an error page,
      * not a report. */
     if (strncmp(url, "file://", 7) != 0 && (status < 200 || status > 299)) {
-        snprintf(err, errlen, "%s: HTTP status %ld", url, status);
+        snprintf(err, errlen, "%s: HTTP status %ld", shown, status);
         return -1;
     }
     return 0;
 }
 #else
-static int fetch_url(const char *url, struct membuf *b, char *err, size_t errlen)
+static int fetch_url(const char *url, const char *shown, struct membuf *b, char *err,
+                     size_t errlen)
 {
+    (void)url;
     (void)b;
-    snprintf(err, errlen, "%s: URLs are not available in this build (built without libcurl)", url);
+    snprintf(err, errlen, "%s: URLs are not available in this build (built without libcurl)", shown);
     return -1;
 }
 #endif
@@ -267,7 +273,10 @@ int lc_report_gzip(const void *in, size_t inlen, unsigned char **out, size_t *ou
 int lc_report_fetch(const char *src, char **data, size_t *len, char *err, size_t errlen)
 {
     struct membuf b = {.max = LC_REPORT_MAX_BYTES};
-    int rc = lc_report_is_url(src) ? fetch_url(src, &b, err, errlen)
+    /* A URL is named in errors without its credentials (text.h). */
+    char shown[1024];
+    lc_url_redact(src, shown, sizeof shown);
+    int rc = lc_report_is_url(src) ? fetch_url(src, shown, &b, err, errlen)
                                    : read_path(src, &b, err, errlen);
     if (rc != 0) {
         free(b.data);
@@ -279,7 +288,7 @@ int lc_report_fetch(const char *src, char **data, size_t *len, char *err, size_t
         char zerr[160];
         if (lc_report_gunzip((unsigned char *)b.data, b.len, LC_REPORT_MAX_BYTES, &plain, &plen,
                              zerr, sizeof zerr) != 0) {
-            snprintf(err, errlen, "%s: %s", src, zerr);
+            snprintf(err, errlen, "%s: %s", shown, zerr);
             free(b.data);
             return -1;
         }
@@ -288,7 +297,7 @@ int lc_report_fetch(const char *src, char **data, size_t *len, char *err, size_t
         b.len = plen;
     }
     if (!b.data && membuf_append(&b, "", 0) != 0) {
-        snprintf(err, errlen, "%s: out of memory", src);
+        snprintf(err, errlen, "%s: out of memory", shown);
         return -1;
     }
     *data = b.data;

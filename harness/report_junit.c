@@ -10,13 +10,29 @@
 
 #include "report_ci.h"
 #include "report_load.h"
+#include "text.h"
 
-/* XML 1.0 (§2.2) allows TAB, LF, CR and code points from U+0020 up: other
- * C0 controls cannot appear even escaped, so they become U+FFFD. */
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+
+/* XML 1.0 §2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD]
+ * | [#x10000-#x10FFFF].  The other C0 controls, U+FFFE and U+FFFF cannot
+ * appear even as character references, and bytes that are not UTF-8 make
+ * the document not well-formed (§4.3.3; a message cut to fit a buffer can
+ * end inside a character): all become U+FFFD.  So do DEL, the C1 controls
+ * (allowed, but "discouraged" by §2.2) and the other characters text.h
+ * shows escaped, since CI tools print these messages to terminals. */
 static void xml_escape(FILE *out, const char *s, int attr)
 {
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n;) {
+        unsigned long ch;
+        size_t k = lc_utf8_decode(u + i, n - i, &ch);
+        if (k == 0) {
+            fputs(REPLACEMENT, out);
+            i++;
+            continue;
+        }
         switch (ch) {
         case '&': fputs("&amp;", out); break;
         case '<': fputs("&lt;", out); break;
@@ -27,11 +43,12 @@ static void xml_escape(FILE *out, const char *s, int attr)
         case '\r': fputs("&#13;", out); break;
         case '\t': fputs(attr ? "&#9;" : "\t", out); break;
         default:
-            if (ch < 0x20)
-                fputs("\xef\xbf\xbd", out);
+            if (lc_text_unsafe_cp(ch) || ch == 0xfffe || ch == 0xffff)
+                fputs(REPLACEMENT, out);
             else
-                fputc(ch, out);
+                fwrite(u + i, 1, k, out);
         }
+        i += k;
     }
 }
 
@@ -76,14 +93,21 @@ static void details(FILE *out, const json_t *r)
 {
     char refs[512];
     lc_result_refs_text(r, refs, sizeof refs);
-    fprintf(out, "status: %s\nexpected: %s\n", str(r, "status"), lc_result_expected_text(r));
+    fputs("status: ", out);
+    xml_escape(out, str(r, "status"), 0);
+    fputs("\nexpected: ", out);
+    xml_escape(out, lc_result_expected_text(r), 0);
+    fputc('\n', out);
     if (json_array_size(json_object_get(r, "known_intermittent"))) {
         char *ki = json_dumps(json_object_get(r, "known_intermittent"), JSON_COMPACT);
         fprintf(out, "known_intermittent: %s\n", ki ? ki : "");
         free(ki);
     }
-    if (refs[0])
-        fprintf(out, "refs: %s\n", refs);
+    if (refs[0]) {
+        fputs("refs: ", out);
+        xml_escape(out, refs, 0);
+        fputc('\n', out);
+    }
     json_t *ev = json_object_get(r, "evidence");
     if (json_object_size(ev)) {
         char *s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);

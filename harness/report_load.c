@@ -50,7 +50,9 @@ json_t *lc_doc_load(const char *src, lc_doc_kind want, lc_doc_kind *kind, char *
     size_t len;
     if (lc_report_fetch(src, &data, &len, err, errlen) != 0)
         return NULL;
-    json_t *doc = lc_doc_parse(src, data, len, want, kind, err, errlen);
+    char shown[1024]; /* a URL is named without its credentials */
+    lc_url_redact(src, shown, sizeof shown);
+    json_t *doc = lc_doc_parse(shown, data, len, want, kind, err, errlen);
     free(data);
     return doc;
 }

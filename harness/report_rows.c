@@ -171,8 +171,13 @@ static const char *intern_rest(lc_rdoc *d, const json_t *r)
 {
     json_t *m = json_object();
     int rc = m ? 0 : -1;
-    for (int i = 0; rest_fields[i]; i++)
-        rc |= json_object_set(m, rest_fields[i], json_object_get(r, rest_fields[i]));
+    /* A field the result lacks stays absent (a checked document has them
+     * all; a matrix built in memory by a caller may not). */
+    for (int i = 0; rest_fields[i]; i++) {
+        json_t *v = json_object_get(r, rest_fields[i]);
+        if (v)
+            rc |= json_object_set(m, rest_fields[i], v);
+    }
     char buf[4096];
     size_t n = rc == 0 ? json_dumpb(m, buf, sizeof buf, JSON_COMPACT) : 0;
     char *big = NULL;
@@ -248,11 +253,13 @@ json_t *lc_row_json(const struct lc_row *row)
     rc |= json_object_set_new(m, "variant",
                               row->variant ? json_string(row->variant) : json_null());
     rc |= json_object_set_new(m, "status", json_string(lc_report_statuses[row->status]));
-    rc |= json_object_set(m, "expected", json_object_get(rest, "expected"));
-    rc |= json_object_set(m, "known_intermittent", json_object_get(rest, "known_intermittent"));
+    for (int i = 0; i < 2; i++)
+        if (json_object_get(rest, rest_fields[i]))
+            rc |= json_object_set(m, rest_fields[i], json_object_get(rest, rest_fields[i]));
     rc |= json_object_set_new(m, "unexpected", json_boolean(row->unexpected));
     for (int i = 2; rest_fields[i]; i++)
-        rc |= json_object_set(m, rest_fields[i], json_object_get(rest, rest_fields[i]));
+        if (json_object_get(rest, rest_fields[i]))
+            rc |= json_object_set(m, rest_fields[i], json_object_get(rest, rest_fields[i]));
     json_decref(rest);
     if (rc != 0) {
         json_decref(m);

@@ -11,6 +11,7 @@
 
 #include "report_ci.h"
 #include "report_load.h"
+#include "text.h"
 
 static const char *str(const json_t *r, const char *key)
 {
@@ -18,24 +19,35 @@ static const char *str(const json_t *r, const char *key)
     return s ? s : "";
 }
 
-/* A description may not contain a newline, and "#" would start a directive
- * (TAP 14: "Escaping"). */
+/* A test point is one line, and "#" in a description would start a
+ * directive (TAP 14: "Escaping"): the text is cleaned first (text.h: LF, CR,
+ * ESC and the other controls become visible escapes), then '#' and '\' are
+ * escaped, so a reader sees the escapes as written. */
 static void tap_text(FILE *out, const char *s, int escape_hash)
 {
-    for (; *s; s++) {
-        if (*s == '\n' || *s == '\r')
-            fputc(' ', out);
-        else if (escape_hash && (*s == '#' || *s == '\\'))
+    for (s = lc_text_show(s); *s; s++) {
+        if (escape_hash && (*s == '#' || *s == '\\'))
             fprintf(out, "\\%c", *s);
         else
             fputc(*s, out);
     }
 }
 
+/* JSON escapes the C0 controls; JSON_ENSURE_ASCII also escapes the C1
+ * controls, line separators and bidirectional controls (text.h) that JSON
+ * lets through as they are.  DEL is left raw by both: written here as the
+ * JSON escape it may be (RFC 8259 §7). */
 static void yaml_json(FILE *out, const char *key, const json_t *v)
 {
-    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
-    fprintf(out, "  %s: %s\n", key, s ? s : "null");
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    fprintf(out, "  %s: ", key);
+    for (const char *p = s ? s : "null"; *p; p++) {
+        if (*p == 0x7f)
+            fputs("\\u007f", out);
+        else
+            fputc(*p, out);
+    }
+    fputc('\n', out);
     free(s);
 }
 

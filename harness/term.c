@@ -1,9 +1,13 @@
-/* Terminal output: progress, matrix, summary. */
+/* Terminal output: progress, matrix, summary.  Every string printed here
+ * that a case or a probe produced (ids, variants, messages, reasons) goes
+ * through the cleaner (text.h); only the colours are escape sequences. */
 #include "term.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "text.h"
 
 #define RESET "\033[0m"
 
@@ -56,8 +60,8 @@ void lc_term_progress(const lc_plan *plan, size_t index, size_t n_started)
         return;
     const lc_plan_item *it = &plan->items[index];
     int w = snprintf(NULL, 0, "%zu", plan->n);
-    fprintf(stderr, "\r\033[K[%*zu/%zu] %s%s%s %s", w, n_started, plan->n, it->c->id,
-            it->variant ? " " : "", it->variant ? it->variant : "", it->backend);
+    fprintf(stderr, "\r\033[K[%*zu/%zu] %s%s%s %s", w, n_started, plan->n, lc_text_show(it->c->id),
+            it->variant ? " " : "", lc_text_show(it->variant), lc_text_show(it->backend));
     fflush(stderr);
     progress_shown = 1;
 }
@@ -81,8 +85,8 @@ static int backend_col(const lc_plan *plan, const char *backend)
 
 static void row_label(const lc_plan_item *it, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s%s%s%s", it->c->id, it->variant ? " [" : "",
-             it->variant ? it->variant : "", it->variant ? "]" : "");
+    snprintf(buf, len, "%s%s%s%s", lc_text_show(it->c->id), it->variant ? " [" : "",
+             lc_text_show(it->variant), it->variant ? "]" : "");
 }
 
 void lc_term_matrix(FILE *out, const lc_plan *plan, const lc_result *results, json_t *backends,
@@ -104,10 +108,11 @@ void lc_term_matrix(FILE *out, const lc_plan *plan, const lc_result *results, js
     }
     fprintf(out, "%-*s", (int)label_w, "case");
     for (size_t b = 0; b < plan->n_backends; b++) {
-        colw[b] = (int)strlen(plan->backends[b]);
+        const char *name = lc_text_show(plan->backends[b]);
+        colw[b] = (int)strlen(name);
         if (colw[b] < 6)
             colw[b] = 6;
-        fprintf(out, "  %-*s", colw[b], plan->backends[b]);
+        fprintf(out, "  %-*s", colw[b], name);
     }
     fputc('\n', out);
 
@@ -146,9 +151,9 @@ void lc_term_matrix(FILE *out, const lc_plan *plan, const lc_result *results, js
         if (json_is_true(json_object_get(b, "available")))
             continue;
         json_t *reason = json_object_get(b, "reason");
-        fprintf(out, "(%s not available: %s, %s)\n", name,
-                json_string_value(json_object_get(reason, "code")),
-                json_string_value(json_object_get(reason, "message")));
+        fprintf(out, "(%s not available: %s, %s)\n", lc_text_show(name),
+                lc_text_show(json_string_value(json_object_get(reason, "code"))),
+                lc_text_show(json_string_value(json_object_get(reason, "message"))));
     }
     free(colw);
     free(row);
@@ -162,10 +167,10 @@ void lc_term_unexpected(FILE *out, const lc_plan *plan, const lc_result *results
             continue;
         const lc_plan_item *it = &plan->items[i];
         fprintf(out, "%sunexpected%s %s%s%s %s: %s (expected %s)%s%s\n", colour ? "\033[1;31m" : "",
-                colour ? RESET : "", it->c->id, it->variant ? " " : "", it->variant ? it->variant : "",
-                it->backend, lc_status_name(r->status),
+                colour ? RESET : "", lc_text_show(it->c->id), it->variant ? " " : "",
+                lc_text_show(it->variant), lc_text_show(it->backend), lc_status_name(r->status),
                 r->has_expectation ? lc_status_name(r->expected) : "nothing: no expectation",
-                r->message ? ": " : "", r->message ? r->message : "");
+                r->message ? ": " : "", lc_text_show(r->message));
     }
 }
 

@@ -2,7 +2,11 @@
 # publish's fault paths: a server that answers 503 (Retry-After: 1) then 201
 # is retried through; one that accepts and never answers makes publish give
 # up with exit 2 within its timeouts; a dead port gives exit 2 with one
-# line of error.
+# line of error.  Then what a server or the user's input may not make it
+# do: print the token or a URL's credentials (a server echoing them back),
+# print control characters (a server's reason phrase and body), send a
+# token that would inject a header, or send a token in plain text to a
+# host that is not loopback.
 #
 #   publish_faults.sh LOOPCOMPAT FAULT_SERVER_PY WORKDIR
 # Exit 77 (skipped) when python3 is not installed.
@@ -10,6 +14,10 @@ set -u
 LC=$1 SERVER=$2 W=$3
 command -v python3 >/dev/null || { echo "python3 not installed: skipping"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
+# The checks of what a server or the input may not make publish do go on
+# after a failure, so that one run shows every one that fails.
+FAILED=0
+bad() { echo "FAIL: $*"; FAILED=1; }
 rm -rf "$W" && mkdir -p "$W" || exit 1
 PIDS=""
 cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
@@ -43,6 +51,13 @@ cat > "$W/report.json" <<'JSON'
 JSON
 
 now() { date +%s; }
+
+# FILE holds only printable ASCII and newlines.
+printable() {
+    python3 -c 'import sys
+d = open(sys.argv[1], "rb").read()
+sys.exit(1 if [b for b in d if b != 10 and not 32 <= b < 127] else 0)' "$1"
+}
 
 # 1. 503 then 201: retried, honouring Retry-After, and succeeds.
 start_server 503-then-201 flaky
@@ -82,4 +97,82 @@ rc=$?
 cat "$W/dead.out"
 [ $rc -eq 2 ] || fail "publish to a dead port exited $rc, want 2"
 tail -1 "$W/dead.out" | grep -q "gave up after 2 attempts" || fail "no give-up line"
+echo "dead port: exit 2"
+
+# 4. A server that echoes the request line and the Authorization header in
+#    its reason phrase, and the header JSON-escaped in its body: the token
+#    (in any of those forms, whole or cut) and the URL's credentials are
+#    not printed.
+start_server echo-auth echo
+TOKEN='tok-Secret.4711/abc+def=='
+COMPAT_TOKEN=$TOKEN "$LC" publish "$W/report.json" --token-env COMPAT_TOKEN --retries 0 \
+    --url "http://pub:pw-5678@127.0.0.1:$PORT/up?token=qs-1234&x=1" > "$W/echo.out" 2>&1
+rc=$?
+cat "$W/echo.out"
+[ $rc -eq 2 ] || bad "publish to a 401 exited $rc, want 2"
+grep -q "^PUT /up?token=qs-1234&x=1 401 gzip Bearer " "$W/echo.log" ||
+    { cat "$W/echo.log"; bad "the request did not carry the token"; }
+for secret in Secret.4711 'abc+def' 'abc\/def' pw-5678 qs-1234; do
+    if grep -qF -- "$secret" "$W/echo.out"; then bad "publish printed a secret: $secret"; fi
+done
+grep -qF "http://***@127.0.0.1:$PORT/up?token=***&x=1: HTTP 401 Unauthorized" "$W/echo.out" ||
+    bad "the URL or the status line is not shown redacted"
+[ "$(wc -l < "$W/echo.out")" -eq 1 ] || bad "not one line"
+echo "echoing server: no secret printed"
+
+# 5. A server whose reason phrase and body hold ESC sequences, BEL, BS,
+#    CR, DEL, a C1 CSI, a byte that is not UTF-8 and a second line: one
+#    line, printable, the controls shown as escapes.
+start_server escapes esc
+"$LC" publish "$W/report.json" --url "http://127.0.0.1:$PORT/up" --retries 0 > "$W/esc.out" 2>&1
+rc=$?
+od -c "$W/esc.out" | head -20
+[ $rc -eq 2 ] || bad "publish to a 403 exited $rc, want 2"
+[ "$(wc -l < "$W/esc.out")" -eq 1 ] || bad "the answer made more than one line"
+printable "$W/esc.out" || bad "control characters or raw bytes reached the output"
+grep -qF 'HTTP 403 Forbidden\x1b[2J\x1b]0;owned\x07\x08\x08\x7f: \x1b[31mred\x07' "$W/esc.out" ||
+    bad "the reason phrase and body are not shown escaped"
+grep -qF '\x0dloopcompat publish: stored\x08\x7f\u009b31m\xff' "$W/esc.out" ||
+    bad "CR, BS, DEL, C1 or the invalid byte is not shown escaped"
+echo "escapes: shown as escapes on one line"
+
+# 6. A token that is not an RFC 6750 b64token (CR LF and a header, spaces
+#    at an end, a character outside the set, '=' inside): one line, exit 2,
+#    and no request made.
+start_server echo-auth inj
+for bad in "$(printf 'abc\r\nX-Injected: yes')" ' abc' 'abc ' 'ab,c' 'ab=c'; do
+    COMPAT_TOKEN=$bad "$LC" publish "$W/report.json" --url "http://127.0.0.1:$PORT/up" \
+        --token-env COMPAT_TOKEN --retries 0 > "$W/inj.out" 2>&1
+    rc=$?
+    cat "$W/inj.out"
+    [ $rc -eq 2 ] || bad "a bad token exited $rc, want 2"
+    [ "$(wc -l < "$W/inj.out")" -eq 1 ] || bad "a bad token: not one line"
+    grep -q "^loopcompat publish: --token-env: COMPAT_TOKEN does not hold a bearer token" \
+        "$W/inj.out" || bad "a bad token: not refused as such"
+done
+[ ! -s "$W/inj.log" ] || { cat "$W/inj.log"; bad "a request went out with a bad token"; }
+echo "bad tokens: refused before any request"
+
+# 7. A token over plain http:// to a host that is not loopback (192.0.2.1,
+#    TEST-NET-1, RFC 5737) is refused before connecting; with
+#    --allow-http-token it goes, after a one-line warning.
+t0=$(now)
+COMPAT_TOKEN=good-token "$LC" publish "$W/report.json" --url "http://192.0.2.1:9/up" \
+    --token-env COMPAT_TOKEN --retries 0 --connect-timeout 1 > "$W/plain.out" 2>&1
+rc=$?
+cat "$W/plain.out"
+[ $rc -eq 2 ] || bad "a token over http to 192.0.2.1 exited $rc, want 2"
+[ "$(wc -l < "$W/plain.out")" -eq 1 ] || bad "the refusal is not one line"
+grep -q "refusing to send the token in plain text (http://) to 192.0.2.1" "$W/plain.out" ||
+    bad "not refused"
+COMPAT_TOKEN=good-token "$LC" publish "$W/report.json" --url "http://192.0.2.1:9/up" \
+    --token-env COMPAT_TOKEN --retries 0 --connect-timeout 1 --allow-http-token \
+    > "$W/plain2.out" 2>&1
+cat "$W/plain2.out"
+head -1 "$W/plain2.out" |
+    grep -qx "loopcompat publish: warning: the token goes in plain text (http://) to 192.0.2.1" ||
+    bad "no warning with --allow-http-token"
+t1=$(now)
+[ $((t1 - t0)) -le 10 ] || bad "took $((t1 - t0)) s"
+[ $FAILED -eq 0 ] || exit 1
 echo "ok"

@@ -128,8 +128,9 @@ static void pty_read_after_drain(lc_case_ctx *ctx, lc_loop *loop)
     if (w.err != 0)
         lc_case_fail(ctx, "write to the slave: %s", strerror(w.err));
     else if (k < DRAIN_BYTES || memcmp(r.data, "123", DRAIN_BYTES) != 0 || !r.order_ok)
-        lc_case_fail(ctx, "byte %zu of %d, written 50 ms after the master was drained, did not "
-                          "arrive within 2 s (%zu bytes)", k + 1, DRAIN_BYTES, r.len);
+        lc_case_fail(ctx, "byte %zu of %d did not arrive within 2 s (%zu bytes; each byte after "
+                          "the first is written 50 ms after the master was drained)",
+                     k + 1, DRAIN_BYTES, r.len);
     else
         lc_case_pass(ctx, "%d bytes arrived, each written after the master had been drained",
                      DRAIN_BYTES);

@@ -14,8 +14,9 @@
  * re-polled in the next with IORING_POLL_UPDATE_EVENTS, which re-arms the
  * request and completes it again if the fd is still ready.  A kernel that
  * rejects the multishot flag (EINVAL before 5.13) gets one-shot polls,
- * re-added after each completion; LOOPCOMPAT_IO_URING_ONESHOT=1 forces that
- * path (and one receive per read in completion mode, io_uring_stream.c).
+ * re-added after each completion, and so does a kernel before 6.1, whose
+ * updates can silence a poll (poll_update_trusted());
+ * LOOPCOMPAT_IO_URING_ONESHOT=1 forces that path (and one receive per read in completion mode, io_uring_stream.c).
  *
  * watch() only queues SQEs (add, update, remove); they go to the kernel with
  * the wait, in one io_uring_enter(2) with a nanosecond __kernel_timespec
@@ -52,6 +53,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #define UR_ENTRIES 256u
 /* Completions can outnumber submissions (a multishot poll, a recv on every
@@ -236,6 +238,8 @@ static bool taskrun_pending(const struct lc__uring *u)
     return u->bound && (IO_URING_READ_ONCE(*u->ring.sq.kflags) & IORING_SQ_TASKRUN);
 }
 
+static bool poll_update_trusted(void);
+
 static int ur_init(lc_loop *loop)
 {
     struct lc__uring *u = calloc(1, sizeof *u);
@@ -249,6 +253,8 @@ static int ur_init(lc_loop *loop)
     const char *env = getenv("LOOPCOMPAT_IO_URING_ONESHOT");
     u->multishot = (env && strcmp(env, "1") == 0) ? 0 : -1;
     u->no_ms_recv = u->multishot == 0; /* and one receive per read */
+    if (!poll_update_trusted())
+        u->multishot = 0;
     u->next_gen = 1;
     lc__ur_streams_init(u);
     u->cur_bid = -1;
@@ -408,6 +414,27 @@ static int queue_remove(struct lc__uring *u, int fd)
     f->armed = false;
     f->gen = 0;
     return 0;
+}
+
+/* Whether the running kernel's IORING_POLL_UPDATE_EVENTS may be used to
+ * re-poll.  An update re-arms the request, and on a file that polls on two
+ * wait queues (a tty: n_tty_poll's read_wait and write_wait; a FIFO open
+ * read-write) that re-arm fails.  Linux 6.1 and later end the request then
+ * (-ECANCELED when nothing is ready, handled in handle_cqe).  Debian's
+ * 5.10.223, whose io_uring is a stable backport taking multishot polls,
+ * posts the update's CQE (res 0) and nothing more: the old poll neither
+ * completes nor ends, and a PTY reader stalls after its first drained
+ * readiness (docs/io_uring-pty-6.12.md, "Linux 5.10").  Measured on
+ * 5.10.223 (stalls) and 6.1.176 (does not), not bisected: every kernel
+ * before 6.1 gets one-shot polls, re-added after each completion, which
+ * never update a request. */
+static bool poll_update_trusted(void)
+{
+    struct utsname un;
+    unsigned major = 0, minor = 0;
+    if (uname(&un) != 0 || sscanf(un.release, "%u.%u", &major, &minor) != 2)
+        return true; /* unknown: the multishot path, as on a current kernel */
+    return major > 6 || (major == 6 && minor >= 1);
 }
 
 /* Re-poll a live multishot request with the current interest: the kernel

@@ -236,7 +236,8 @@ START_TEST(test_io_uring_pty_612_range)
         {"io_uring", "6.18.0-1-amd64", LC_STATUS_PASS},
         {"epoll", "6.12.57+deb12-amd64", LC_STATUS_PASS},
     };
-    static const char *const ids[] = {"chardev/pty-read-master", "chardev/pty-bidirectional",
+    static const char *const ids[] = {"chardev/pty-read-master", "chardev/pty-read-after-drain",
+                                      "chardev/pty-bidirectional",
                                       "chardev/pty-hangup"};
     for (size_t c = 0; c < sizeof ids / sizeof *ids; c++) {
         for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {

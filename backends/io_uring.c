@@ -242,7 +242,11 @@ static int ur_init(lc_loop *loop)
     if (u == NULL)
         return LC_ENOMEM;
     int rc = ring_open(u);
+    if (rc == 0 && (loop->opts.flags & LC_LOOP_COMPLETION))
+        rc = lc__ur_completion_ops(&u->ring);
     if (rc < 0) {
+        if (u->ring_ok)
+            io_uring_queue_exit(&u->ring);
         free(u);
         return rc;
     }
@@ -722,6 +726,7 @@ const struct lc_backend_ops lc__backend_io_uring = {
     .features = LC_FEAT_ANY_FD | LC_FEAT_NS_TIMEOUT | LC_FEAT_SHARED_KERNEL_STATE |
                 LC_FEAT_COMPLETION,
     .granularity = ur_granularity,
+    .kernel_features = lc__ur_kernel_features,
     .probe = ur_probe,
     .init = ur_init,
     .destroy = ur_destroy,

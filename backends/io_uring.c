@@ -208,6 +208,13 @@ static int ring_open(struct lc__uring *u)
         p.cq_entries = UR_CQ_ENTRIES;
         rc = io_uring_queue_init_params(UR_ENTRIES, &u->ring, &p);
     }
+    /* IORING_SETUP_CQSIZE came with 5.5 and IORING_SETUP_CLAMP with 5.6
+     * (io_uring_setup(2)): a 5.4 kernel takes the ring with its default
+     * CQ size (twice the SQ), as the probe's ring was made. */
+    if (rc == -EINVAL) {
+        memset(&p, 0, sizeof p);
+        rc = io_uring_queue_init_params(UR_ENTRIES, &u->ring, &p);
+    }
     if (rc < 0)
         return rc;
     u->ring_ok = true;

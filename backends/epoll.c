@@ -36,6 +36,7 @@ struct lc__epoll {
 
 /* 1: epoll_pwait2 works here, -1: it doesn't (ENOSYS), 0: not yet known. */
 static atomic_int have_pwait2;
+static atomic_int pwait2_errno; /* why not (ENOSYS before 5.11; EPERM from seccomp) */
 
 static int pwait2(int epfd, struct epoll_event *evs, int n, const struct timespec *ts)
 {
@@ -58,6 +59,8 @@ static int detect_pwait2(void)
     struct epoll_event ev;
     struct timespec zero = {0, 0};
     v = (fd >= 0 && pwait2(fd, &ev, 1, &zero) >= 0) ? 1 : -1;
+    if (v < 0)
+        atomic_store(&pwait2_errno, fd >= 0 ? errno : ENOSYS);
     if (fd >= 0)
         close(fd);
     atomic_store(&have_pwait2, v);
@@ -69,6 +72,26 @@ static int64_t ep_granularity(unsigned flags)
     if (!(flags & LC_LOOP_COARSE_TIMEOUT) && detect_pwait2())
         return 1;
     return 1000000;
+}
+
+/* epoll_wait(2) VERSIONS: epoll_pwait2() was added in Linux 5.11; before,
+ * the loop's wait takes whole milliseconds. */
+static int ep_timeout_refusal(unsigned flags, lc_refusal *out)
+{
+    if ((flags & LC_LOOP_COARSE_TIMEOUT) || detect_pwait2())
+        return 0;
+    out->call = "epoll_pwait2";
+    out->sys_errno = atomic_load(&pwait2_errno);
+    out->ref = "man:epoll_wait(2)";
+    return 1;
+}
+
+static size_t ep_kernel_features(lc_backend_feature *out, size_t cap)
+{
+    if (cap > 0)
+        out[0] = (lc_backend_feature){"epoll_pwait2", "5.11", "epoll_pwait2(zero timeout)",
+                                      detect_pwait2(), detect_pwait2() ? 0 : atomic_load(&pwait2_errno)};
+    return 1;
 }
 
 static int ep_probe(lc_probe *why)
@@ -221,6 +244,8 @@ const struct lc_backend_ops lc__backend_epoll = {
     .features = LC_FEAT_NS_TIMEOUT | LC_FEAT_SHARED_KERNEL_STATE | LC_FEAT_WATCH_EBADF |
                 LC_FEAT_ANY_SOCKET,
     .granularity = ep_granularity,
+    .timeout_refusal = ep_timeout_refusal,
+    .kernel_features = ep_kernel_features,
     .probe = ep_probe,
     .init = ep_init,
     .destroy = ep_destroy,

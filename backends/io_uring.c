@@ -210,6 +210,13 @@ static int ring_open(struct lc__uring *u)
         p.cq_entries = UR_CQ_ENTRIES;
         rc = io_uring_queue_init_params(UR_ENTRIES, &u->ring, &p);
     }
+    /* IORING_SETUP_CQSIZE came with 5.5 and IORING_SETUP_CLAMP with 5.6
+     * (io_uring_setup(2)): a 5.4 kernel takes the ring with its default
+     * CQ size (twice the SQ), as the probe's ring was made. */
+    if (rc == -EINVAL) {
+        memset(&p, 0, sizeof p);
+        rc = io_uring_queue_init_params(UR_ENTRIES, &u->ring, &p);
+    }
     if (rc < 0)
         return rc;
     u->ring_ok = true;
@@ -246,7 +253,11 @@ static int ur_init(lc_loop *loop)
     if (u == NULL)
         return LC_ENOMEM;
     int rc = ring_open(u);
+    if (rc == 0 && (loop->opts.flags & LC_LOOP_COMPLETION))
+        rc = lc__ur_completion_ops(&u->ring);
     if (rc < 0) {
+        if (u->ring_ok)
+            io_uring_queue_exit(&u->ring);
         free(u);
         return rc;
     }
@@ -749,6 +760,7 @@ const struct lc_backend_ops lc__backend_io_uring = {
     .features = LC_FEAT_ANY_FD | LC_FEAT_NS_TIMEOUT | LC_FEAT_SHARED_KERNEL_STATE |
                 LC_FEAT_COMPLETION,
     .granularity = ur_granularity,
+    .kernel_features = lc__ur_kernel_features,
     .probe = ur_probe,
     .init = ur_init,
     .destroy = ur_destroy,

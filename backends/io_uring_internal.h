@@ -75,6 +75,12 @@ struct io_uring_sqe *lc__ur_get_sqe(struct lc__uring *u, int *err);
  * the next poll, completions by complete()). */
 void lc__ur_reap(struct lc__uring *u);
 
+/* io_uring_features.c: the kernel features the backend uses, probed. */
+size_t lc__ur_kernel_features(lc_backend_feature *out, size_t cap);
+/* 0 if the ring's kernel has every opcode completion mode submits, else
+ * LC_ENOTSUP. */
+int lc__ur_completion_ops(struct io_uring *ring);
+
 /* io_uring_stream.c */
 void lc__ur_streams_init(struct lc__uring *u);
 /* Turn the waiting ops into SQEs (before the poll's io_uring_enter). */

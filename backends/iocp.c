@@ -31,6 +31,17 @@ static int64_t iocp_granularity(unsigned flags)
     return 1000000; /* dwMilliseconds */
 }
 
+/* GetQueuedCompletionStatusEx takes its timeout in dwMilliseconds: no
+ * finer wait exists for a completion port. */
+static int iocp_timeout_refusal(unsigned flags, lc_refusal *out)
+{
+    (void)flags;
+    out->call = "GetQueuedCompletionStatusEx";
+    out->sys_errno = 0;
+    out->ref = "https://learn.microsoft.com/en-us/windows/win32/fileio/getqueuedcompletionstatusex-func";
+    return 1;
+}
+
 static int iocp_probe(lc_probe *why)
 {
     HANDLE p = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
@@ -180,6 +191,7 @@ const struct lc_backend_ops lc__backend_iocp = {
     .name = "iocp",
     .features = LC_FEAT_COMPLETION,
     .granularity = iocp_granularity,
+    .timeout_refusal = iocp_timeout_refusal,
     .probe = iocp_probe,
     .init = iocp_init,
     .destroy = iocp_destroy,

@@ -36,6 +36,13 @@ struct lc_backend_ops {
     /* Granularity in ns of the wait call used with these loop flags (e.g.
      * 1 ms for epoll_wait, 1 ns for epoll_pwait2). */
     int64_t (*granularity)(unsigned loop_flags);
+    /* Optional.  1 and *out filled when the finest wait these flags allow
+     * is coarser than the backend's best because the OS refused the finer
+     * call (epoll_pwait2: ENOSYS) or only takes milliseconds; else 0. */
+    int (*timeout_refusal)(unsigned loop_flags, struct lc_refusal *out);
+    /* Optional.  The kernel features the backend uses, probed now: fills
+     * up to cap entries, returns how many there are. */
+    size_t (*kernel_features)(struct lc_backend_feature *out, size_t cap);
     int (*probe)(struct lc_probe *why);
     int (*init)(lc_loop *loop);
     void (*destroy)(lc_loop *loop);

@@ -96,6 +96,19 @@ int64_t lc_backend_timeout_granularity_ns(const char *name, unsigned loop_flags)
     return ops ? ops->granularity(loop_flags) : 0;
 }
 
+int lc_backend_timeout_refusal(const char *name, unsigned loop_flags, lc_refusal *out)
+{
+    const struct lc_backend_ops *ops = lc__backend_find(name);
+    memset(out, 0, sizeof *out);
+    return ops && ops->timeout_refusal ? ops->timeout_refusal(loop_flags, out) : 0;
+}
+
+size_t lc_backend_features(const char *name, lc_backend_feature *out, size_t cap)
+{
+    const struct lc_backend_ops *ops = lc__backend_find(name);
+    return ops && ops->kernel_features ? ops->kernel_features(out, cap) : 0;
+}
+
 unsigned lc_backend_loop_flags(const char *name)
 {
     const struct lc_backend_ops *ops = lc__backend_find(name);

@@ -56,6 +56,17 @@ static void print_backends(json_t *bk)
         if (json_is_true(json_object_get(b, "available"))) {
             printf("  %-10s available (timeout granularity %lld ns)\n", lc_text_show(name),
                    (long long)json_integer_value(json_object_get(b, "timeout_granularity_ns")));
+            const char *fname;
+            json_t *f;
+            json_object_foreach(json_object_get(b, "features"), fname, f)
+            {
+                if (!json_is_true(json_object_get(f, "available")))
+                    printf("  %-10s   without %s (Linux %s): %s%s%s\n", "", fname,
+                           json_string_value(json_object_get(f, "since")),
+                           json_string_value(json_object_get(f, "probe")),
+                           json_object_get(f, "errno") ? ": " : "",
+                           json_object_get(f, "errno") ? json_string_value(json_object_get(f, "errno")) : "");
+            }
         } else {
             json_t *r = json_object_get(b, "reason");
             printf("  %-10s not available: %s: %s\n", lc_text_show(name),
@@ -128,9 +139,9 @@ int lc_cmd_info(int argc, char **argv)
         json_object_foreach(run_info, key, v)
         {
             if (json_is_string(v))
-                printf("  %-12s %s\n", lc_text_show(key), lc_text_show(json_string_value(v)));
+                printf("  %-22s %s\n", lc_text_show(key), lc_text_show(json_string_value(v)));
             else
-                printf("  %-12s %lld\n", lc_text_show(key), (long long)json_integer_value(v));
+                printf("  %-22s %lld\n", lc_text_show(key), (long long)json_integer_value(v));
         }
         printf("limits:\n");
         json_object_foreach(limits, key, v)

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "platform_info.h"
+
 #ifndef LC_BUILD_TYPE
 #define LC_BUILD_TYPE "unknown"
 #endif
@@ -69,27 +71,50 @@ static const char *arch_name(void)
     return "unknown";
 }
 
+/* Wine, else the hypervisor CPUID names (Intel SDM vol. 2A, leaf 1 ECX
+ * bit 31 and leaf 0x40000000).  Windows with virtualization-based security
+ * runs under Hyper-V itself, so "hyperv" there may be the host's own. */
+static void detect_virtualization(const char *wine, char *out, size_t len, char *hv, size_t hvlen)
+{
+    lc_virt_inputs in;
+    memset(&in, 0, sizeof in);
+    char sig[13] = "";
+    in.cpuid_hypervisor_bit = lc__cpuid_hypervisor(sig);
+    in.cpuid_signature = in.cpuid_hypervisor_bit ? sig : NULL;
+    in.wine_version = wine;
+    lc__virt_detect(&in, out, len, hv, hvlen);
+}
+
 json_t *lc_probe_run_info(void)
 {
     DWORD major, minor, build;
     os_version(&major, &minor, &build);
-    char ver[64], platform_id[96];
+    char ver[64], mm[32], platform_id[96];
     snprintf(ver, sizeof ver, "%lu.%lu.%lu", major, minor, build);
+    snprintf(mm, sizeof mm, "%lu.%lu", major, minor);
     const char *arch = arch_name();
-    /* major.minor only, as for Linux: builds of one release share a column. */
-    snprintf(platform_id, sizeof platform_id, "windows-%lu.%lu-%s", major, minor, arch);
+    const char *wine = wine_version();
+    if (wine && !*wine)
+        wine = NULL;
+    /* major.minor only: builds of one release share a column; wine gets
+     * its own column next to Windows (docs/reports.md, platform_id). */
+    lc__platform_id(platform_id, sizeof platform_id, "windows", mm, NULL, arch, NULL,
+                    wine ? "wine" : NULL);
 #ifdef _UCRT
     const char *libc = "ucrt";
 #else
     const char *libc = "msvcrt";
 #endif
     DWORD cpus = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
-    json_t *ri = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "platform_id", platform_id, "os",
-                           "windows", "os_version", ver, "arch", arch, "libc", libc, "cpu_count",
+    char virt[32], hv[32];
+    detect_virtualization(wine, virt, sizeof virt, hv, sizeof hv);
+    json_t *ri = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "platform_id", platform_id,
+                           "os", "windows", "os_version", ver, "arch", arch, "libc", libc, "cpu_count",
                            (json_int_t)(cpus > 0 ? cpus : 1), "compiler", "gcc " __VERSION__,
-                           "build_type", LC_BUILD_TYPE);
-    const char *wine = wine_version();
-    if (ri && wine && *wine) {
+                           "build_type", LC_BUILD_TYPE, "virtualization", virt);
+    if (ri && hv[0])
+        json_object_set_new(ri, "hypervisor", json_string(hv));
+    if (ri && wine) {
         json_object_set_new(ri, "runtime", json_string("wine"));
         json_object_set_new(ri, "runtime_version", json_string(wine));
     }

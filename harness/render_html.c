@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform_info.h"
 #include "render.h"
 #include "report_ci.h"
 #include "report_load.h"
@@ -95,7 +96,13 @@ static void platforms(FILE *out, const json_t *matrix)
         fputs("<tr><th scope=\"row\">", out);
         esc(out, pid);
         fputs("</th><td>", out);
-        static const char *const keys[] = {"os", "os_version", "arch", "libc", "compiler",
+        char where[96];
+        if (*lc__virt_phrase(str(ri, "virtualization"), str(ri, "hypervisor"), where, sizeof where)) {
+            esc(out, where);
+            fputs("<br>", out);
+        }
+        static const char *const keys[] = {"os", "os_version", "kernel_version", "kernel_package",
+                                           "kernel_package_version", "arch", "libc", "compiler",
                                            "build_type", NULL};
         for (int i = 0; keys[i]; i++) {
             if (!json_is_string(json_object_get(ri, keys[i])))

@@ -3,6 +3,7 @@
  * numbered notes with their documentation. */
 #include <string.h>
 
+#include "platform_info.h"
 #include "render.h"
 #include "report_load.h"
 #include "text.h"
@@ -45,6 +46,11 @@ int lc_render_markdown(const lc_render *r, FILE *out)
         if (str(ri, "libc")[0]) {
             fputs(", ", out);
             md(out, str(ri, "libc"));
+        }
+        char where[96];
+        if (*lc__virt_phrase(str(ri, "virtualization"), str(ri, "hypervisor"), where, sizeof where)) {
+            fputs(", ", out);
+            md(out, where);
         }
         const char *bname;
         json_t *b;

@@ -100,31 +100,11 @@ static int check_time_pair(chk *c, const char *path, const json_t *obj)
     return 0;
 }
 
-static int check_run_info(chk *c, const char *path, const json_t *ri)
-{
-    static const field f[] = {
-        {"platform_id", T_STR, 1, NE}, {"os", T_STR, 1, NE},       {"os_version", T_STR, 1, NE},
-        {"arch", T_STR, 1, NE},        {"libc", T_STR, 1, NE},     {"cpu_count", T_INT, 1, POS},
-        {"compiler", T_STR, 1, NE},    {"build_type", T_STR, 1, 0}, {"runtime", T_STR, 0, NE},
-        {"runtime_version", T_STR, 0, NE}, {NULL, 0, 0, 0}};
-    char p[LC__PATH];
-    if (lc__check_fields(c, path, ri, f, 1) != 0)
-        return -1;
-    lc__join_key(p, path, "platform_id");
-    if (lc__check_chars(c, p, json_string_value(json_object_get(ri, "platform_id")),
-                        platform_char, "^[a-z0-9._-]+$") != 0)
-        return -1;
-    if (json_object_get(ri, "runtime_version") && !json_object_get(ri, "runtime")) {
-        lc__join_key(p, path, "runtime");
-        return lc__bad(c, p, "required when runtime_version is given");
-    }
-    return 0;
-}
-
 static int check_backends(chk *c, const char *path, const json_t *b)
 {
     static const field f[] = {{"available", T_BOOL, 1, 0},
                               {"timeout_granularity_ns", T_INT, 0, POS},
+                              {"features", T_OBJ, 0, 0},
                               {"reason", T_OBJ, 0, 0},
                               {NULL, 0, 0, 0}};
     static const field fr[] = {{"code", T_STR, 1, 0},
@@ -153,6 +133,10 @@ static int check_backends(chk *c, const char *path, const json_t *b)
         if (available ? reason != NULL : gran != NULL)
             return lc__bad(c, q, "not allowed when available is %s",
                            available ? "true" : "false");
+        lc__join_key(q, p, "features");
+        if (json_object_get(v, "features") &&
+            lc__check_backend_features(c, q, json_object_get(v, "features")) != 0)
+            return -1;
         if (!reason)
             continue;
         lc__join_key(q, p, "reason");
@@ -471,7 +455,7 @@ int lc_report_check(const json_t *doc, char *err, size_t errlen)
     chk c = {err, errlen};
     if (lc__check_fields(&c, "", doc, top, 1) != 0 ||
         check_header(&c, doc, "loopcompat-report") != 0 || check_time_pair(&c, "", doc) != 0 ||
-        check_run_info(&c, "run_info", json_object_get(doc, "run_info")) != 0 ||
+        lc__check_run_info(&c, "run_info", json_object_get(doc, "run_info")) != 0 ||
         check_backends(&c, "backends", json_object_get(doc, "backends")) != 0 ||
         check_limits(&c, "platform_limits", json_object_get(doc, "platform_limits")) != 0)
         return -1;
@@ -496,7 +480,7 @@ static int check_platform(chk *c, const char *pid, const json_t *pl)
         return -1;
     json_t *ri = json_object_get(pl, "run_info");
     lc__join_key(q, p, "run_info");
-    if (check_run_info(c, q, ri) != 0)
+    if (lc__check_run_info(c, q, ri) != 0)
         return -1;
     if (strcmp(json_string_value(json_object_get(ri, "platform_id")), pid) != 0) {
         lc__join_key(q, q, "platform_id");

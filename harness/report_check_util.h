@@ -56,4 +56,8 @@ int lc__check_chars(struct lc__chk *c, const char *path, const char *s, int (*ok
 /* An array of distinct strings (uniqueItems), each non-empty if nonempty. */
 int lc__check_string_set(struct lc__chk *c, const char *path, const json_t *arr, int nonempty);
 
+/* report_check_platform.c: run_info, and a backend's "features". */
+int lc__check_run_info(struct lc__chk *c, const char *path, const json_t *ri);
+int lc__check_backend_features(struct lc__chk *c, const char *path, const json_t *features);
+
 #endif

@@ -24,6 +24,17 @@
 #define LC_SECCOMP_ARCH AUDIT_ARCH_I386
 #endif
 
+/* Install a filter program on this process: 0, or -errno. */
+static inline int lc_seccomp_install(struct sock_filter *prog, unsigned short n)
+{
+    struct sock_fprog fprog = {n, prog};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -errno;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
+        return -errno;
+    return 0;
+}
+
 /* 0, or -errno. */
 static inline int lc_seccomp_block_io_uring(void)
 {
@@ -40,12 +51,7 @@ static inline int lc_seccomp_block_io_uring(void)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
-    struct sock_fprog fprog = {(unsigned short)(sizeof prog / sizeof prog[0]), prog};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return -errno;
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
-        return -errno;
-    return 0;
+    return lc_seccomp_install(prog, (unsigned short)(sizeof prog / sizeof prog[0]));
 #else
     return -ENOSYS;
 #endif

@@ -73,6 +73,42 @@ START_TEST(test_when_matching)
 }
 END_TEST
 
+/* Kernel ranges: kernel_version is the upstream version (Debian's build
+ * string), os_version the release, whose third number on Debian 11 and 12
+ * is 0 and whose second dash-number is the ABI, not the patch level. */
+START_TEST(test_when_kernel_version)
+{
+    json_t *k510 = parse("{\"os\":\"linux\",\"os_version\":\"5.10.0-32-amd64\","
+                         "\"kernel_version\":\"5.10.223\"}");
+    json_t *k612 = parse("{\"os\":\"linux\",\"os_version\":\"6.12.57+deb12-amd64\","
+                         "\"kernel_version\":\"6.12.57\"}");
+    json_t *old = parse("{\"os\":\"linux\",\"os_version\":\"5.10.0-32-amd64\"}");
+    struct {
+        const char *when;
+        int m510, m612, mold;
+    } t[] = {
+        {"{\"kernel_version\":{\"lt\":\"5.11\"}}", 1, 0, 0},
+        {"{\"os\":\"linux\",\"kernel_version\":{\"ge\":\"5.11\"}}", 0, 1, 0},
+        {"{\"kernel_version\":{\"ge\":\"5.10.200\"}}", 1, 1, 0},
+        /* the release's "0" is not the patch level */
+        {"{\"os_version\":{\"ge\":\"5.10.200\"}}", 0, 1, 0},
+        {"{\"os_version\":{\"ge\":\"6.12.57\",\"lt\":\"6.12.58\"}}", 0, 1, 0},
+        {"{\"kernel_version\":{\"ge\":\"6.12.43\",\"lt\":\"6.12.117\"}}", 0, 1, 0},
+        {"{\"os_version\":{\"lt\":\"5.11\"}}", 1, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        json_t *w = parse(t[i].when);
+        ck_assert_msg(lc_expectations_when_matches(w, k510) == t[i].m510, "5.10: %s", t[i].when);
+        ck_assert_msg(lc_expectations_when_matches(w, k612) == t[i].m612, "6.12: %s", t[i].when);
+        ck_assert_msg(lc_expectations_when_matches(w, old) == t[i].mold, "old report: %s", t[i].when);
+        json_decref(w);
+    }
+    json_decref(k510);
+    json_decref(k612);
+    json_decref(old);
+}
+END_TEST
+
 START_TEST(test_lookup_order)
 {
     lc_expectations e = from_text(HEAD "{"
@@ -265,6 +301,7 @@ int main(void)
     TCase *tc = tcase_create("expectations");
     tcase_add_test(tc, test_version_compare);
     tcase_add_test(tc, test_when_matching);
+    tcase_add_test(tc, test_when_kernel_version);
     tcase_add_test(tc, test_lookup_order);
     tcase_add_test(tc, test_malformed_rejected);
     tcase_add_test(tc, test_load_reports_syntax_position);

@@ -243,7 +243,10 @@ START_TEST(test_probes)
 {
     json_t *ri = lc_probe_run_info();
     regex_t re;
-    ck_assert_int_eq(regcomp(&re, "^[a-z0-9]+-[0-9]+\\.[0-9]+-[a-z0-9_]+$", REG_EXTENDED), 0);
+    /* docs/reports.md: os-version[-flavour]-arch[-libc] */
+    ck_assert_int_eq(regcomp(&re, "^[a-z0-9]+-[0-9]+(\\.[0-9]+)+(-[a-z0-9]+)?-[a-z0-9_]+(-musl)?$",
+                             REG_EXTENDED),
+                     0);
     const char *pid = row_str(ri, "platform_id");
     ck_assert_msg(regexec(&re, pid, 0, NULL, 0) == 0, "platform_id %s", pid);
     regfree(&re);

@@ -39,7 +39,13 @@ START_TEST(t_run_info)
         const char *rv = str(ri, "runtime_version");
         ck_assert(rv[0] >= '0' && rv[0] <= '9');
         ck_assert_ptr_nonnull(strchr(rv, '.'));
+        /* wine is its own column next to Windows (docs/reports.md). */
+        ck_assert_str_eq(str(ri, "virtualization"), "wine");
+        size_t n = strlen(id);
+        ck_assert_msg(n > 5 && strcmp(id + n - 5, "-wine") == 0, "%s", id);
     } else if (wine && strcmp(wine, "0") == 0) {
+        ck_assert_str_ne(str(ri, "virtualization"), "wine");
+        ck_assert_ptr_null(strstr(id, "wine"));
         ck_assert_ptr_null(json_object_get(ri, "runtime"));
         ck_assert_ptr_null(json_object_get(ri, "runtime_version"));
     }

@@ -255,6 +255,24 @@ int lc_backend_probe(const char *name, lc_probe *why);
  * backend in preference order. */
 const char *lc_backend_default(void);
 int64_t lc_backend_timeout_granularity_ns(const char *name, unsigned loop_flags);
+/** Why a loop with these flags waits in whole milliseconds although the
+ * flags ask for no less (the call that refused a finer timeout and its
+ * errno, or the call that only takes milliseconds, with its documentation):
+ * 1 and *out filled, 0 if it does not (or the name is unknown). */
+int lc_backend_timeout_refusal(const char *name, unsigned loop_flags, lc_refusal *out);
+
+/** A kernel feature a backend uses, probed on this host. */
+typedef struct lc_backend_feature {
+    const char *name;  /**< "multishot_poll" */
+    const char *since; /**< the Linux version documented as adding it, "5.13" */
+    const char *probe; /**< the call that answered: "io_uring_get_probe(IORING_OP_RECV)" */
+    int available;
+    int sys_errno;     /**< the refusal's errno, 0 if none or available */
+} lc_backend_feature;
+/** The backend's kernel features, probed now: fills up to cap entries and
+ * returns how many there are (0 for a backend that lists none).  The
+ * strings are static. */
+size_t lc_backend_features(const char *name, lc_backend_feature *out, size_t cap);
 /** The LC_LOOP_* flags a loop on this backend accepts (0 if the name is
  * unknown): LC_LOOP_COARSE_TIMEOUT everywhere, LC_LOOP_COMPLETION where the
  * backend can perform stream I/O itself. */

@@ -54,6 +54,8 @@ json_t *lc_probe_run_info(void)
     char libc[64];
 #if defined(__GLIBC__)
     snprintf(libc, sizeof libc, "glibc %s", gnu_get_libc_version());
+#elif defined(__linux__) && defined(LC_MUSL_VERSION)
+    snprintf(libc, sizeof libc, "musl %s", LC_MUSL_VERSION); /* cmake/musl-version.cmake */
 #elif defined(__linux__)
     snprintf(libc, sizeof libc, "musl");
 #else

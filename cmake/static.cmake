@@ -50,5 +50,7 @@ endif()
 # Only archives: pkg-config's imported targets resolve each -l with
 # find_library, which must not pick a shared library.
 set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
-# -static: no PT_INTERP, no DT_NEEDED (gcc(1), "-static").
-add_link_options(-static)
+# The installed library is an archive too.
+set(BUILD_SHARED_LIBS OFF)
+# -static on executables: no PT_INTERP, no DT_NEEDED (gcc(1), "-static").
+add_link_options($<$<STREQUAL:$<TARGET_PROPERTY:TYPE>,EXECUTABLE>:-static>)

@@ -76,7 +76,7 @@ static int file_actions(posix_spawn_file_actions_t *fa, const lc_spawn_options *
         }
     }
     if (rc == 0 && o->cwd) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 29)
+#ifdef LC_HAVE_SPAWN_ADDCHDIR /* glibc 2.29, musl 1.1.24: backends/CMakeLists.txt */
         rc = posix_spawn_file_actions_addchdir_np(fa, o->cwd);
 #else
         return LC_ENOTSUP;

@@ -14,13 +14,18 @@
  *   - timer 0 means "call socket_action as soon as possible", which must
  *     not happen from inside the timer callback itself (the man page: "you
  *     must not call curl_multi_socket_action from inside the callback").
+ *
+ * A build without libcurl (LC_STATIC: a static libcurl would need static
+ * TLS, HTTP/2 and IDN libraries; see cmake/static.cmake) keeps the case id
+ * and reports SKIP with that reason.
  */
+#include "lc_case.h"
+
+#ifdef LC_HAVE_CURL
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "lc_case.h"
 
 #define NXFER 24
 #define MAX_BODY (256 * 1024)
@@ -393,6 +398,15 @@ static void libcurl_multi_socket(lc_case_ctx *ctx, lc_loop *loop)
     }
     free(d);
 }
+
+#else /* !LC_HAVE_CURL */
+static void libcurl_multi_socket(lc_case_ctx *ctx, lc_loop *loop)
+{
+    (void)loop;
+    lc_case_skip(ctx, "built without libcurl (static build: a static libcurl needs static TLS, "
+                      "HTTP/2 and IDN libraries; docs/static-and-musl.md)");
+}
+#endif
 
 const lc_case lc_cases_integration[] = {
     {"integration/libcurl-multi-socket",

@@ -120,6 +120,8 @@ json_t *lc_probe_run_info(void)
     const char *libc_suffix = NULL; /* glibc is Linux's default: no suffix */
 #if defined(__GLIBC__)
     snprintf(libc, sizeof libc, "glibc %s", gnu_get_libc_version());
+#elif defined(__linux__) && defined(LC_MUSL_VERSION)
+    snprintf(libc, sizeof libc, "musl %s", LC_MUSL_VERSION); /* cmake/musl-version.cmake */
 #elif defined(__linux__)
     snprintf(libc, sizeof libc, "musl");
     libc_suffix = "musl";

@@ -15,6 +15,29 @@
 
 #include "result.h"
 
+#ifndef __GLIBC__
+/* sigabbrev_np(3) is a glibc extension (2.32); musl has none.  The names
+ * of Linux's standard signals (signal(7)), without the aliases (SIGIOT,
+ * SIGPOLL, SIGUNUSED), as glibc gives them. */
+static const char *sigabbrev_np(int sig)
+{
+#define S(n) {SIG##n, #n},
+    static const struct {
+        int sig;
+        const char *abbrev;
+    } names[] = {
+        S(HUP) S(INT) S(QUIT) S(ILL) S(TRAP) S(ABRT) S(BUS) S(FPE) S(KILL) S(USR1) S(SEGV)
+        S(USR2) S(PIPE) S(ALRM) S(TERM) S(STKFLT) S(CHLD) S(CONT) S(STOP) S(TSTP) S(TTIN)
+        S(TTOU) S(URG) S(XCPU) S(XFSZ) S(VTALRM) S(PROF) S(WINCH) S(IO) S(PWR) S(SYS)
+    };
+#undef S
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].sig == sig)
+            return names[i].abbrev;
+    return NULL;
+}
+#endif
+
 int64_t lc__runner_now_ns(void)
 {
     struct timespec ts;

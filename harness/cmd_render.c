@@ -16,9 +16,11 @@
 #include "text.h"
 
 static const char usage[] =
-    "usage: loopcompat render MATRIX|REPORT [--html DIR] [--markdown FILE]\n"
+    "usage: loopcompat render MATRIX|REPORT [--html DIR] [--markdown FILE [--differences]]\n"
     "  --html DIR       write DIR/index.html: one self-contained page (no fetches)\n"
     "  --markdown FILE  write a Markdown table for READMEs\n"
+    "  --differences    the Markdown lists only the rows where one backend's status\n"
+    "                   differs between platforms, with the platforms of each status\n"
     "A report is rendered as a one-platform matrix.\n";
 
 static int write_with(const lc_render *r, int (*fn)(const lc_render *, FILE *),
@@ -74,6 +76,7 @@ static int check_destinations(const lc_render_args *a, char *err, size_t errlen)
 int lc_render_parse_args(int argc, char **argv, lc_render_args *a)
 {
     a->input = a->html = a->markdown = NULL;
+    a->differences = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int m;
@@ -85,6 +88,8 @@ int lc_render_parse_args(int argc, char **argv, lc_render_args *a)
             if (m < 0)
                 return 2;
             a->markdown = v;
+        } else if (strcmp(argv[i], "--differences") == 0) {
+            a->differences = 1;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -100,6 +105,10 @@ int lc_render_parse_args(int argc, char **argv, lc_render_args *a)
     }
     if (!a->input || (!a->html && !a->markdown)) {
         lc_cmd_error("render", "expected MATRIX|REPORT and --html DIR and/or --markdown FILE");
+        return 2;
+    }
+    if (a->differences && !a->markdown) {
+        lc_cmd_error("render", "--differences applies to --markdown FILE");
         return 2;
     }
     return LC_ARGS_CONTINUE;
@@ -158,7 +167,8 @@ int lc_cmd_render(int argc, char **argv)
                r.ncols, r.nrows * r.ncols, json_array_size(r.notes));
     }
     if (markdown) {
-        if (write_with(&r, lc_render_markdown, markdown, err, sizeof err) != 0) {
+        if (write_with(&r, a.differences ? lc_render_markdown_differences : lc_render_markdown,
+                       markdown, err, sizeof err) != 0) {
             lc_cmd_error("render", "%s", err);
             goto out;
         }

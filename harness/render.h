@@ -66,6 +66,10 @@ void lc_render_limit(const json_t *limit, char *buf, size_t len);
 /* The writers. 0, or -1 with err. */
 int lc_render_html(const lc_render *r, FILE *out);
 int lc_render_markdown(const lc_render *r, FILE *out);
+/* Only what differs between platforms: for each row and backend whose
+ * results disagree across the platforms that ran it, the platforms of each
+ * status (render_md_diff.c).  Backends a platform lacks are no difference. */
+int lc_render_markdown_differences(const lc_render *r, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -28,9 +28,9 @@ static void md(FILE *out, const char *s)
     }
 }
 
-int lc_render_markdown(const lc_render *r, FILE *out)
+/* One line per platform: where it ran and the backends it lacks. */
+static void platform_list(const lc_render *r, FILE *out)
 {
-    fputs("## loopcompat compatibility matrix\n\n", out);
     const char *pid;
     json_t *pl;
     json_object_foreach(json_object_get(r->matrix, "platforms"), pid, pl) {
@@ -65,6 +65,12 @@ int lc_render_markdown(const lc_render *r, FILE *out)
         }
         fputc('\n', out);
     }
+}
+
+int lc_render_markdown(const lc_render *r, FILE *out)
+{
+    fputs("## loopcompat compatibility matrix\n\n", out);
+    platform_list(r, out);
     fputs("\n| case |", out);
     for (size_t c = 0; c < r->ncols; c++) {
         fputc(' ', out);
@@ -142,5 +148,94 @@ int lc_render_markdown(const lc_render *r, FILE *out)
             fputc('\n', out);
         }
     }
+    return ferror(out) ? -1 : 0;
+}
+
+/* The status of row ri in column c, or NULL when the column has no result. */
+static const char *cell_status(const lc_render *r, size_t ri, size_t c)
+{
+    const struct lc_row *cell = lc_render_cell(r, ri, c);
+    return cell ? lc_report_statuses[cell->status] : NULL;
+}
+
+static void case_cell(FILE *out, const struct lc_render_row *row)
+{
+    fputs("| ", out);
+    md(out, row->case_id);
+    if (row->variant) {
+        fputs(" \\[", out);
+        md(out, row->variant);
+        fputs("\\]", out);
+    }
+    fputs(" | ", out);
+}
+
+/* For one row and one backend: the columns of that backend (one per
+ * platform that has it) and whether their statuses disagree. */
+static int backend_differs(const lc_render *r, size_t ri, const char *backend)
+{
+    const char *first = NULL;
+    for (size_t c = 0; c < r->ncols; c++) {
+        const char *st = strcmp(r->cols[c].backend, backend) == 0 ? cell_status(r, ri, c) : NULL;
+        if (!st)
+            continue;
+        if (first && strcmp(first, st) != 0)
+            return 1;
+        first = st;
+    }
+    return 0;
+}
+
+/* "PASS on a, b; FAIL on c": each status once, in the order the columns
+ * first show it, with the platforms that gave it. */
+static void statuses_by_platform(const lc_render *r, size_t ri, const char *backend, FILE *out)
+{
+    int any = 0;
+    for (size_t c = 0; c < r->ncols; c++) {
+        const char *st = strcmp(r->cols[c].backend, backend) == 0 ? cell_status(r, ri, c) : NULL;
+        int seen = 0;
+        for (size_t e = 0; st && e < c && !seen; e++)
+            seen = strcmp(r->cols[e].backend, backend) == 0 && cell_status(r, ri, e) &&
+                   strcmp(cell_status(r, ri, e), st) == 0;
+        if (!st || seen)
+            continue;
+        fprintf(out, "%s%s %s on ", any ? "; " : "", lc_render_symbol(st), st);
+        any = 1;
+        int n = 0;
+        for (size_t d = c; d < r->ncols; d++) {
+            const char *o = strcmp(r->cols[d].backend, backend) == 0 ? cell_status(r, ri, d) : NULL;
+            if (!o || strcmp(o, st) != 0)
+                continue;
+            fputs(n++ ? ", " : "", out);
+            md(out, r->cols[d].platform);
+        }
+    }
+}
+
+int lc_render_markdown_differences(const lc_render *r, FILE *out)
+{
+    fputs("Platforms:\n\n", out);
+    platform_list(r, out);
+    fputs("\n| case | backend | results by platform |\n|---|---|---|\n", out);
+    size_t rows = 0;
+    for (size_t ri = 0; ri < r->nrows; ri++)
+        for (size_t c = 0; c < r->ncols; c++) {
+            const char *b = r->cols[c].backend;
+            int first = 1; /* each backend once per row: its first column */
+            for (size_t e = 0; e < c && first; e++)
+                first = strcmp(r->cols[e].backend, b) != 0;
+            if (!first || !backend_differs(r, ri, b))
+                continue;
+            case_cell(out, &r->rows[ri]);
+            md(out, b);
+            fputs(" | ", out);
+            statuses_by_platform(r, ri, b, out);
+            fputs(" |\n", out);
+            rows++;
+        }
+    if (rows == 0)
+        fputs("| (none: every backend gives the same status on every platform that has it) | | |\n",
+              out);
+    fprintf(out, "\n%zu of %zu rows differ between platforms.\n", rows, r->nrows);
     return ferror(out) ? -1 : 0;
 }

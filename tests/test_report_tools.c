@@ -535,6 +535,34 @@ START_TEST(test_render)
 }
 END_TEST
 
+START_TEST(test_render_differences)
+{
+    make_dir();
+    json_t *a = fixture("linux-6.1-x86_64", "6.1", 120, 0);
+    json_t *c = fixture("linux-5.10-aarch64", "5.10", 90, 1);
+    write_doc(a, "a.json");
+    write_doc(c, "c.json");
+    const char *merge[] = {"merge", path_in("a.json"), path_in("c.json"), "-o", path_in("m.json")};
+    ck_assert_int_eq(run_cmd(lc_cmd_merge, 5, merge), 0);
+    const char *render[] = {"render", path_in("m.json"), "--markdown", path_in("d.md"),
+                            "--differences"};
+    ck_assert_int_eq(run_cmd(lc_cmd_render, 5, render), 0);
+    char *md = slurp(path_in("d.md"));
+    /* The one row where a backend disagrees with itself across platforms,
+     * with the platforms of each status; nothing else. */
+    ck_assert_msg(strstr(md, "| fds/regular-file | epoll | \xe2\x8a\x98 UNSUPPORTED on "
+                             "linux-6.1-x86\\_64; \xe2\x9c\x97 FAIL on linux-5.10-aarch64 |\n") != NULL,
+                  "%s", md);
+    ck_assert_int_eq(count(md, "\n| "), 2); /* the header and that row */
+    ck_assert_ptr_nonnull(strstr(md, "1 of 7 rows differ between platforms."));
+    free(md);
+    const char *no_md[] = {"render", path_in("m.json"), "--html", path_in("site"), "--differences"};
+    ck_assert_int_eq(run_cmd(lc_cmd_render, 5, no_md), 2);
+    json_decref(a);
+    json_decref(c);
+}
+END_TEST
+
 /* ---- publish: what fails before any network traffic, and a dead port ---- */
 
 START_TEST(test_publish_args)
@@ -594,6 +622,7 @@ static Suite *suite(void)
     t = tcase_create("render");
     tcase_add_checked_fixture(t, NULL, remove_dir);
     tcase_add_test(t, test_render);
+    tcase_add_test(t, test_render_differences);
     suite_add_tcase(s, t);
     t = tcase_create("publish");
     tcase_add_checked_fixture(t, NULL, remove_dir);

@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "report_json.h"
 #include "report_load.h"
+#include "report_ci.h"
 #include "report_dest.h"
 #include "run_outputs.h"
 #include "run_tmp.h"
@@ -27,7 +28,7 @@
 #define RUN_USAGE                                                                            \
     "loopcompat run [--backend LIST] [--case GLOB] [-j N] [--output FILE] "                 \
     "[--timeout-multiplier X] [--expectations FILE] [--variants LIST] [--stress] [--quiet] " \
-    "[--junit FILE] [--tap FILE] [--baseline REPORT] [--resume]"
+    "[--junit FILE] [--tap FILE] [--tap-version 13|14] [--baseline REPORT] [--resume]"
 
 int lc_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
@@ -111,6 +112,7 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
         {"quiet", no_argument, NULL, 'q'},
         {"junit", required_argument, NULL, 'J'},
         {"tap", required_argument, NULL, 'T'},
+        {"tap-version", required_argument, NULL, 'P'},
         {"baseline", required_argument, NULL, 'B'},
         {"resume", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
@@ -120,6 +122,7 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
     char problem[256];
     memset(a, 0, sizeof *a);
     a->timeout_multiplier = 1;
+    a->tap_version = LC_TAP_VERSION_DEFAULT;
     a->globs = calloc((size_t)argc + 1, sizeof *a->globs);
     if (!a->globs) {
         fprintf(stderr, "loopcompat run: out of memory\n");
@@ -141,6 +144,11 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
         case 'q': a->quiet = 1; break;
         case 'J': a->junit = optarg; break;
         case 'T': a->tap = optarg; break;
+        case 'P':
+            if ((a->tap_version = lc_report_tap_version_parse(optarg)) < 0)
+                return lc_cli_usage_error("run", RUN_USAGE, "--tap-version: '%s' is not 13 or 14",
+                                          optarg);
+            break;
         case 'B': a->baseline = optarg; break;
         case 'R': a->resume = 1; break;
         case 'j':
@@ -167,7 +175,9 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
                    "  --stress                also run the stress cases\n"
                    "  --quiet                 no matrix, no progress: the summary only\n"
                    "  --junit FILE            also write JUnit XML (one testsuite per backend)\n"
-                   "  --tap FILE              also write TAP version 14\n"
+                   "  --tap FILE              also write TAP (version 13 by default)\n"
+                   "  --tap-version 13|14     the TAP version: 13 (read by Test::Harness's\n"
+                   "                          prove) or 14\n"
                    "  --baseline REPORT       compare with REPORT (file or URL) as `loopcompat\n"
                    "                          diff` does; exit 1 on a regression\n"
                    "  --resume                finish an interrupted run from FILE.journal: keep\n"
@@ -241,7 +251,7 @@ int lc_cmd_run(int argc, char **argv)
     status = 2;
     const char *backends = a.backends, *output = a.output, *exp_path = a.expectations,
                *variants = a.variants;
-    lc_run_outputs outs = {a.junit, a.tap, a.baseline, NULL};
+    lc_run_outputs outs = {a.junit, a.tap, a.baseline, NULL, a.tap_version};
     lc_journal journal = {-1, NULL, 0, 0, 0};
     lc_run_tmp rtmp = {"", -1, NULL, 0};
     int keep_journal = 1;

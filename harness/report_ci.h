@@ -1,10 +1,12 @@
-/* CI formats written from a report: JUnit XML and TAP 14.
+/* CI formats written from a report: JUnit XML and TAP 13 or 14.
  *
- * Mapping (reference: report-formats.md §9.4):
+ * Mapping (docs/reports.md, "CI formats"):
  *   PASS as expected                 JUnit: plain testcase       TAP: ok
- *   SKIP                             <skipped>                   ok # SKIP
- *   UNSUPPORTED as expected          <skipped> with its refs     ok # SKIP
- *   any other expected outcome       <skipped> saying so         not ok # TODO / ok # SKIP
+ *   SKIP (could not run)             <skipped>reason</skipped>   ok # SKIP
+ *   UNSUPPORTED as expected          passing testcase,           ok # SKIP
+ *                                    status="UNSUPPORTED", refs
+ *                                    and evidence in system-out
+ *   any other expected outcome       <skipped> saying so         not ok # TODO
  *   FAIL, UNSUPPORTED, PASS unexp.   <failure>                   not ok + YAML
  *   ERROR, CRASH, TIMEOUT unexp.     <error type="...">          not ok + YAML
  * Both files are written atomically (temp file + rename). */
@@ -20,11 +22,18 @@ extern "C" {
 #endif
 
 int lc_report_write_junit(const json_t *report, const char *path, char *err, size_t errlen);
-int lc_report_write_tap(const json_t *report, const char *path, char *err, size_t errlen);
+/* version: 13 or 14 (anything else writes 13). */
+int lc_report_write_tap(const json_t *report, const char *path, int version, char *err,
+                        size_t errlen);
+
+#define LC_TAP_VERSION_DEFAULT 13
+/* "13" -> 13, "14" -> 14, anything else -> -1. */
+int lc_report_tap_version_parse(const char *s);
 
 /* The same documents to a stream (the tests use these). */
 int lc_report_junit_stream(const json_t *report, FILE *out);
-int lc_report_tap_stream(const json_t *report, FILE *out);
+int lc_report_tap_stream(const json_t *report, FILE *out); /* TAP 13 */
+int lc_report_tap_stream_version(const json_t *report, FILE *out, int version);
 
 /* Writes what one of the stream functions produces to path atomically. */
 int lc_report_write_with(int (*fn)(const json_t *, FILE *), const json_t *report,

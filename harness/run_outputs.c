@@ -86,7 +86,7 @@ int lc_run_outputs_finish(lc_run_outputs *o, const json_t *report, const char *r
         fprintf(out, "junit: %s\n", o->junit);
     }
     if (o->tap) {
-        if (lc_report_write_tap(report, o->tap, err, sizeof err) != 0) {
+        if (lc_report_write_tap(report, o->tap, o->tap_version, err, sizeof err) != 0) {
             fprintf(stderr, "loopcompat run: --tap: %s\n", err);
             return 2;
         }

@@ -1,5 +1,5 @@
 /* What `loopcompat run` writes besides its report: JUnit XML (--junit),
- * TAP 14 (--tap), and the comparison with a baseline report (--baseline),
+ * TAP 13 or 14 (--tap, --tap-version), and the comparison with a baseline report (--baseline),
  * the CI gate. */
 #ifndef LC_RUN_OUTPUTS_H
 #define LC_RUN_OUTPUTS_H
@@ -17,6 +17,7 @@ typedef struct lc_run_outputs {
     const char *tap;      /* path or NULL */
     const char *baseline; /* path or URL, or NULL */
     json_t *base;         /* the loaded baseline */
+    int tap_version;      /* 13 or 14 (--tap-version) */
 } lc_run_outputs;
 
 /* Loads the baseline before the run, so a bad one fails in a second rather

@@ -337,6 +337,12 @@ START_TEST(test_tap)
     make_dir();
     json_t *d = fixture("linux-6.1-x86_64", "6.1", 120, 0);
     char err[256];
+    ck_assert_int_eq(lc_report_tap_version_parse("13"), 13);
+    ck_assert_int_eq(lc_report_tap_version_parse("14"), 14);
+    ck_assert_int_eq(lc_report_tap_version_parse("12"), -1);
+    ck_assert_int_eq(lc_report_tap_version_parse("014"), -1);
+    ck_assert_int_eq(lc_report_tap_version_parse("14 "), -1);
+    ck_assert_int_eq(lc_report_tap_version_parse(""), -1);
     ck_assert_int_eq(lc_report_write_tap(d, path_in("r14.tap"), 14, err, sizeof err), 0);
     char *t = slurp(path_in("r14.tap"));
     ck_assert_msg(strncmp(t, "TAP version 14\n1..8\n", 20) == 0, "%s", t);

@@ -21,6 +21,11 @@ lc_kg_apt() {
     local cache=$1
     [ "$LC_KG_APT_READY" -eq 1 ] && return 0
     lc_apt_private "$cache/apt" deb "${LC_KG_SUITES[@]}" || return 1
+    # The binary caches of the lists, kept: without them every apt-cache
+    # call parses all four suites' lists again (seconds each).  A machine
+    # may disable them by default (Dir::Cache::pkgcache "").
+    LC_APT_OPTS+=(-o Dir::Cache::pkgcache="$cache/apt/cache/pkgcache.bin"
+        -o Dir::Cache::srcpkgcache="$cache/apt/cache/srcpkgcache.bin")
     if ! lc_apt_update; then
         if compgen -G "$cache/apt/lists/*_Packages*" >/dev/null; then
             echo "   (using the apt lists already in $cache/apt)" >&2

@@ -1,7 +1,7 @@
 # The guest side of scripts/kernel-matrix: the loopcompat binary it runs,
 # its initramfs, the accelerator, one boot, and the report brought back.
 #
-#   lc_kg_binary HERE BUILD        LC_KG_BINARY, LC_KG_BINARY_KIND
+#   lc_kg_binary HERE BUILD [GIVEN]  LC_KG_BINARY, LC_KG_BINARY_KIND
 #   lc_kg_initramfs HERE STAGE OUT RUNARGS
 #   lc_kg_accel MODE WORKDIR VMLINUZ   LC_KG_ACCEL (qemu options), LC_KG_ACCEL_NAME
 #   lc_kg_boot VMLINUZ INITRD PKG VERSION BASE TIMEOUT
@@ -9,14 +9,14 @@
 #       LC_KG_ERROR and a non-zero return
 #   lc_kg_merge LOOPCOMPAT DIR REPORT...   DIR/{matrix.json,matrix.md,html/}
 #   lc_kg_publish DIR DEST
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # LC_KG_* are read by the caller
 
 # A statically linked loopcompat when the tree can build one
 # (scripts/static-build prints its path on its last line): it needs
 # nothing from the host.  Otherwise the normal build, whose shared
 # libraries go into the initramfs with it.
 lc_kg_binary() {
-    local here=$1 build=$2 path
+    local here=$1 build=$2 given=${3:-} path
     if [ ! -x "$build/loopcompat" ]; then
         cmake -S "$here" -B "$build" >"$build.configure.log" 2>&1 &&
             cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target loopcompat-cli >"$build.build.log" 2>&1 ||
@@ -25,7 +25,9 @@ lc_kg_binary() {
     # The host's build validates, merges and renders the reports.
     LC_KG_LOOPCOMPAT=$build/loopcompat
     LC_KG_BINARY=$build/loopcompat LC_KG_BINARY_KIND=dynamic
-    if [ -x "$here/scripts/static-build" ]; then
+    if [ -n "$given" ]; then
+        LC_KG_BINARY=$given LC_KG_BINARY_KIND=given
+    elif [ -x "$here/scripts/static-build" ]; then
         if path=$("$here/scripts/static-build" "$here/build-static" 2>"$build.static-build.log" | tail -n 1) &&
             [ -x "$path" ]; then
             LC_KG_BINARY=$path LC_KG_BINARY_KIND=static
@@ -120,7 +122,7 @@ lc_kg_why() {
 lc_kg_boot() {
     local vmlinuz=$1 initrd=$2 pkg=$3 ver=$4 base=$5 timeout=$6 rc=0 ch sum
     rm -f "$base.console" "$base.channel" "$base.json" "$base.json.gz"
-    LC_KG_RC= LC_KG_SUMMARY= LC_KG_ERROR=
+    LC_KG_RC='' LC_KG_SUMMARY='' LC_KG_ERROR=''
     timeout -k 5 "$timeout" qemu-system-x86_64 "${LC_KG_QEMU_COMMON[@]}" "${LC_KG_ACCEL[@]}" \
         -kernel "$vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 quiet panic=-1 LC_KERNEL_PACKAGE=$pkg LC_KERNEL_PACKAGE_VERSION=$ver" \

@@ -2,7 +2,7 @@
 # its initramfs, the accelerator, one boot, and the report brought back.
 #
 #   lc_kg_binary HERE BUILD [GIVEN]  LC_KG_BINARY, LC_KG_BINARY_KIND
-#   lc_kg_initramfs HERE STAGE OUT RUNARGS
+#   lc_kg_initramfs HERE STAGE OUT [RUN-OPTION...]
 #   lc_kg_accel MODE WORKDIR VMLINUZ   LC_KG_ACCEL (qemu options), LC_KG_ACCEL_NAME
 #   lc_kg_boot VMLINUZ INITRD PKG VERSION BASE TIMEOUT
 #       BASE.console, BASE.channel, BASE.json; LC_KG_RC, LC_KG_SUMMARY, or
@@ -49,7 +49,8 @@ lc_kg_stage_elf() {
 # The initramfs (newc cpio, uncompressed: TCG decompresses slowly):
 # busybox with its applets, /init, /lc/loopcompat, /lc/cases/expectations.json.
 lc_kg_initramfs() {
-    local here=$1 stage=$2 out=$3 runargs=$4 bb applet
+    local here=$1 stage=$2 out=$3 bb
+    shift 3
     rm -rf "$stage" && mkdir -p "$stage"/{bin,dev,etc,lc/cases,proc,root,sys,tmp,usr} || return 1
     ln -s ../bin "$stage/usr/bin" && ln -s bin "$stage/sbin"
     bb=$(command -v busybox)
@@ -58,13 +59,15 @@ lc_kg_initramfs() {
         return 1
     fi
     cp "$bb" "$stage/bin/busybox"
-    for applet in $("$bb" --list); do
-        [ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
-    done
+    # One process for the ~400 links (perl-base is essential in Debian),
+    # not one ln each.
+    (cd "$stage/bin" && "$bb" --list | grep -vx busybox |
+        perl -ne 'chomp; symlink("busybox", $_) or die "symlink $_: $!\n"') || return 1
     cp "${LC_KMATRIX_INIT:-$here/scripts/guest/init}" "$stage/init" && chmod 755 "$stage/init" || return 1
     cp "$LC_KG_BINARY" "$stage/lc/loopcompat" && cp "$here/cases/expectations.json" "$stage/lc/cases/" || return 1
     lc_kg_stage_elf "$stage" "$LC_KG_BINARY" || { echo "kernel-matrix: copying the libraries of $LC_KG_BINARY failed" >&2; return 1; }
-    printf "LC_RUN_ARGS='%s'\n" "${runargs//\'/\'\\\'\'}" >"$stage/etc/lc-run.conf"
+    : >"$stage/etc/lc-run.args"
+    [ $# -eq 0 ] || printf '%s\n' "$@" >"$stage/etc/lc-run.args"
     printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$stage/etc/passwd"
     printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
     printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$stage/etc/hosts"

@@ -61,7 +61,7 @@ echo "fake apt-get: unexpected call: \$*" >&2
 exit 100
 FAKE
 chmod +x "$work/bin/apt-get"
-export PATH="$work/bin:$PATH" LC_DEBIAN_MIRROR=file:///nonexistent LC_WINDOWS_REPORT=/nonexistent
+export PATH="$work/bin:$PATH" LC_DEBIAN_MIRROR=file:///nonexistent LC_WINDOWS_REPORT=/nonexistent LC_MUSL_REPORT=/nonexistent
 unset LC_KMATRIX_INIT LC_KMATRIX_INITRAMFS
 
 # km NAME [OPTIONS...]: run the kernel runner; its stdout and stderr in

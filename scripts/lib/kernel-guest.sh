@@ -163,10 +163,13 @@ lc_kg_boot() {
 }
 
 lc_kg_merge() {
-    local lc=$1 dir=$2
+    local lc=$1 dir=$2 r rel=()
     shift 2
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" || return 1
-    "$lc" merge "$@" -o "$dir.tmp/matrix.json" &&
+    # The matrix names its inputs: relative to the tree (no machine paths
+    # in a published matrix).
+    for r in "$@"; do rel+=("$(realpath --relative-to="$LC_KG_TREE" "$r")"); done
+    (cd "$LC_KG_TREE" && "$lc" merge "${rel[@]}" -o "$dir.tmp/matrix.json") &&
         "$lc" render "$dir.tmp/matrix.json" --html "$dir.tmp/html" --markdown "$dir.tmp/matrix.md" ||
         { echo "kernel-matrix: merging or rendering the reports failed" >&2; return 1; }
     rm -rf "$dir" && mv "$dir.tmp" "$dir"

@@ -217,7 +217,8 @@ lc_rdoc *lc_rdoc_merge(lc_rdoc *const *docs, const char *const *names, size_t n,
                     "merge: platform %s: %lld runs merged; the later run wins per (case, "
                     "backend, variant)\n",
                     lc_text_show(pid), (long long)json_integer_value(count));
-    qsort(a.out->rows, a.out->n, sizeof *a.out->rows, cmp_row);
+    if (a.out->n) /* no rows: rows may be NULL, which qsort must not get */
+        qsort(a.out->rows, a.out->n, sizeof *a.out->rows, cmp_row);
     a.out->head = json_pack("{s:s, s:i, s:o, s:O, s:[]}", "format", "loopcompat-matrix",
                             "format_version", 1, "generator", lc_matrix_generator(),
                             "platforms", a.platforms, "results");

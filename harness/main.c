@@ -35,7 +35,8 @@ static void help(FILE *out)
                  "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n  --help     show this help\n  --version  show the version and revision\n\n"
+    fprintf(out, "\n  help CMD   show CMD's help (the same as loopcompat CMD --help)\n"
+                 "  --help     show this help\n  --version  show the version and revision\n\n"
                  "exit status: 0 nothing unexpected, 1 something unexpected, 2 bad usage or input\n");
 }
 
@@ -53,6 +54,17 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "--run-one") == 0)
         return lc_runner_run_one_main(argc - 1, argv + 1);
 #endif
+    if (strcmp(cmd, "help") == 0 && argc > 2) {
+        /* `help CMD` is `CMD --help`, as in git and cargo: one text per
+         * command, kept by the command itself. */
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strcmp(argv[2], commands[i].name) == 0) {
+                char *sub[] = {argv[2], "--help", NULL};
+                return commands[i].fn(2, sub);
+            }
+        fprintf(stderr, "loopcompat: help: unknown command '%s' (see loopcompat --help)\n", argv[2]);
+        return 2;
+    }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         help(stdout);
         return 0;

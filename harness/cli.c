@@ -28,7 +28,8 @@
 #define RUN_USAGE                                                                            \
     "loopcompat run [--backend LIST] [--case GLOB] [-j N] [--output FILE] "                 \
     "[--timeout-multiplier X] [--expectations FILE] [--variants LIST] [--stress] [--quiet] " \
-    "[--junit FILE] [--tap FILE] [--tap-version 13|14] [--baseline REPORT] [--resume]"
+    "[--junit FILE] [--tap FILE] [--tap-version 13|14] [--baseline REPORT] [--resume] "     \
+    "[--color[=WHEN]]"
 
 int lc_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
@@ -115,6 +116,7 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
         {"tap-version", required_argument, NULL, 'P'},
         {"baseline", required_argument, NULL, 'B'},
         {"resume", no_argument, NULL, 'R'},
+        {"color", optional_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
@@ -151,6 +153,18 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
             break;
         case 'B': a->baseline = optarg; break;
         case 'R': a->resume = 1; break;
+        case 'C':
+            /* A bare --color is always, as in GNU ls(1). */
+            if (!optarg || strcmp(optarg, "always") == 0)
+                a->colour = LC_COLOUR_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                a->colour = LC_COLOUR_NEVER;
+            else if (strcmp(optarg, "auto") == 0)
+                a->colour = LC_COLOUR_AUTO;
+            else
+                return lc_cli_usage_error("run", RUN_USAGE, "--color: '%s' is not auto, always or never",
+                                          optarg);
+            break;
         case 'j':
             if (parse_jobs(optarg, &a->jobs) < 0)
                 return lc_cli_usage_error("run", RUN_USAGE, "-j: '%s' is not a number of jobs (1..4096)", optarg);
@@ -174,6 +188,8 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
                    "                          on backends that can)\n"
                    "  --stress                also run the stress cases\n"
                    "  --quiet                 no matrix, no progress: the summary only\n"
+                   "  --color[=WHEN]          colour the matrix: auto (default; a terminal, not\n"
+                   "                          TERM=dumb, NO_COLOR unset or empty), always, never\n"
                    "  --junit FILE            also write JUnit XML (one testsuite per backend)\n"
                    "  --tap FILE              also write TAP (version 13 by default)\n"
                    "  --tap-version 13|14     the TAP version: 13 (read by Test::Harness's\n"
@@ -409,7 +425,7 @@ int lc_cmd_run(int argc, char **argv)
         goto out;
     }
     doc = lc_report_build(&info, &plan, results);
-    int colour = lc_term_use_colour(stdout);
+    int colour = lc_term_use_colour(stdout, a.colour);
     if (!a.quiet)
         lc_term_matrix(stdout, &plan, results, bk, colour);
     lc_term_unexpected(stdout, &plan, results, colour);

@@ -7,6 +7,7 @@
 #define LC_HARNESS_CMD_ARGS_H
 
 #include <stddef.h>
+#include "term.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,6 +55,7 @@ typedef struct lc_run_args {
     const char **globs;
     size_t nglobs;
     int jobs, quiet, stress, resume;
+    lc_colour_mode colour; /* --color: auto (the default), always, never */
     double timeout_multiplier;
     const char *junit, *tap, *baseline;
     int tap_version; /* 13 or 14 */

@@ -43,8 +43,22 @@ static const char *colour_of(lc_status s, int unexpected)
     return "";
 }
 
-int lc_term_use_colour(FILE *f)
+/* Emacs' M-x shell and other dumb terminals show escapes as text
+ * (terminfo(5): "dumb" has no cursor or erase capabilities). */
+static int term_dumb(void)
 {
+    const char *term = getenv("TERM");
+    return !term || !*term || strcmp(term, "dumb") == 0;
+}
+
+int lc_term_use_colour(FILE *f, lc_colour_mode mode)
+{
+    if (mode == LC_COLOUR_ALWAYS)
+        return 1;
+    if (mode == LC_COLOUR_NEVER)
+        return 0;
+    if (term_dumb())
+        return 0;
     const char *nc = getenv("NO_COLOR");
     /* no-color.org: any non-empty value disables colour. */
     if (nc && *nc)
@@ -56,7 +70,8 @@ static int progress_shown;
 
 void lc_term_progress(const lc_plan *plan, size_t index, size_t n_started)
 {
-    if (!isatty(STDERR_FILENO))
+    /* The line is redrawn with \r and erase-to-end-of-line. */
+    if (!isatty(STDERR_FILENO) || term_dumb())
         return;
     const lc_plan_item *it = &plan->items[index];
     int w = snprintf(NULL, 0, "%zu", plan->n);

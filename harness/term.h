@@ -16,8 +16,14 @@ extern "C" {
 /* Short matrix cell for a status: PASS FAIL UNSUP TIME CRASH SKIP ERR. */
 const char *lc_term_cell(lc_status s);
 
-/* Whether to colour output written to f: a TTY and NO_COLOR unset. */
-int lc_term_use_colour(FILE *f);
+/* --color=WHEN, as GNU ls and git spell it. */
+typedef enum lc_colour_mode { LC_COLOUR_AUTO, LC_COLOUR_ALWAYS, LC_COLOUR_NEVER } lc_colour_mode;
+
+/* Whether to colour output written to f:
+ * always and never are obeyed; auto colours a TTY unless NO_COLOR is
+ * non-empty (no-color.org) or TERM is "dumb" (a terminal without escape
+ * sequences, terminfo(5)) or unset. */
+int lc_term_use_colour(FILE *f, lc_colour_mode mode);
 
 /* "[ 37/120] fds/high-fd select" on stderr, if stderr is a TTY. */
 void lc_term_progress(const lc_plan *plan, size_t index, size_t n_started);

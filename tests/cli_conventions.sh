@@ -27,5 +27,38 @@ rc=$?
 [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "help nosuchcmd: not one line: $err"
 case $err in *nosuchcmd*) ;; *) fail "help nosuchcmd does not name it: $err" ;; esac
 
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lc-cli-conv.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+esc=$(printf '\033')
+# A short run: the fds cases on poll, present everywhere.
+run="$bin run --backend poll --case fds/* --expectations $src/cases/expectations.json --output $tmp/r.json"
+# count_esc: lines of stdin holding an escape sequence.
+count_esc() { grep -c "$esc" || true; }
+# on_tty ENV... : the run's stdout on a pseudo-terminal (script(1)), its
+# stderr (the progress line) discarded.
+on_tty() { env "$@" script -qec "$run 2>/dev/null" /dev/null </dev/null; }
+
+# --color: always colours a pipe; the default (auto) does not.
+n=$($run --color=always 2>/dev/null | count_esc)
+[ "$n" -gt 0 ] || fail "--color=always on a pipe: no escape sequence"
+n=$($run 2>/dev/null | count_esc)
+[ "$n" -eq 0 ] || fail "auto on a pipe: $n lines with escape sequences"
+if script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+    n=$(on_tty TERM=xterm NO_COLOR= | count_esc)
+    [ "$n" -gt 0 ] || fail "auto on a terminal: no colour"
+    n=$(on_tty TERM=xterm NO_COLOR=1 | count_esc)
+    [ "$n" -eq 0 ] || fail "NO_COLOR=1 on a terminal: $n coloured lines"
+    n=$(on_tty TERM=dumb NO_COLOR= | count_esc)
+    [ "$n" -eq 0 ] || fail "TERM=dumb on a terminal: $n coloured lines"
+    n=$(env TERM=xterm NO_COLOR= script -qec "$run --color=never 2>/dev/null" /dev/null </dev/null | count_esc)
+    [ "$n" -eq 0 ] || fail "--color=never on a terminal: $n coloured lines"
+else
+    echo "note: script(1) cannot open a pseudo-terminal here: the terminal checks are not run"
+fi
+err=$($run --color=sometimes 2>&1 >/dev/null)
+rc=$?
+[ "$rc" -eq 2 ] || fail "--color=sometimes exited $rc, not 2"
+case $err in *--color*sometimes*) ;; *) fail "--color=sometimes: not named: $err" ;; esac
+
 [ "$fails" -eq 0 ] || exit 1
 echo "cli_conventions: all checks passed"

@@ -121,12 +121,16 @@ void lc_term_matrix(FILE *out, const lc_plan *plan, const lc_result *results, js
         free(row);
         return;
     }
-    fprintf(out, "%-*s", (int)label_w, "case");
+    /* The last column is not padded: no line ends in spaces. */
+    int label_pad = plan->n_backends ? (int)label_w : 0;
+    fprintf(out, "%-*s", label_pad, "case");
     for (size_t b = 0; b < plan->n_backends; b++) {
         const char *name = lc_text_show(plan->backends[b]);
         colw[b] = (int)strlen(name);
         if (colw[b] < 6)
             colw[b] = 6;
+        if (b + 1 == plan->n_backends)
+            colw[b] = 0;
         fprintf(out, "  %-*s", colw[b], name);
     }
     fputc('\n', out);
@@ -145,7 +149,7 @@ void lc_term_matrix(FILE *out, const lc_plan *plan, const lc_result *results, js
             j++;
         }
         row_label(&plan->items[i], label, sizeof label);
-        fprintf(out, "%-*s", (int)label_w, label);
+        fprintf(out, "%-*s", label_pad, label);
         for (size_t b = 0; b < plan->n_backends; b++) {
             const lc_result *r = row[b];
             char cell[16];

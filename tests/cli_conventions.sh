@@ -55,6 +55,14 @@ if script -qec true /dev/null </dev/null >/dev/null 2>&1; then
 else
     echo "note: script(1) cannot open a pseudo-terminal here: the terminal checks are not run"
 fi
+# No line of run's terminal output ends in a space: every available
+# backend, so that the matrix has columns to pad; colour escapes removed.
+out=$("$bin" run --case 'fds/*' --expectations "$src/cases/expectations.json" \
+    --output "$tmp/all.json" --color=always 2>&1 | sed "s/$esc\[[0-9;]*m//g")
+[ "$(printf '%s\n' "$out" | grep -c '^fds/')" -gt 0 ] || fail "no matrix rows in: $out"
+n=$(printf '%s\n' "$out" | grep -c ' $' || true)
+[ "$n" -eq 0 ] || fail "$n lines of run's output end with a space"
+
 err=$($run --color=sometimes 2>&1 >/dev/null)
 rc=$?
 [ "$rc" -eq 2 ] || fail "--color=sometimes exited $rc, not 2"

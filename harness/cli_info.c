@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_flags.h"
 #include "cli.h"
 #include "cmd_args.h"
 #include "commands.h"
@@ -129,7 +130,7 @@ int lc_cmd_info(int argc, char **argv)
     if (json_flag) {
         json_t *doc = json_pack("{s:O, s:O, s:O}", "run_info", run_info, "platform_limits", limits,
                                 "backends", bk);
-        json_dumpf(doc, stdout, JSON_INDENT(2));
+        json_dumpf(doc, stdout, JSON_INDENT(2) | LC_JSON_REALS);
         putchar('\n');
         json_decref(doc);
     } else {

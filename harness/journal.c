@@ -1,5 +1,6 @@
 /* The run journal: JSON lines, one fsync'd record per completed result. */
 #include "journal.h"
+#include "json_flags.h"
 #include "report_dest.h"
 #include "text.h"
 
@@ -93,7 +94,7 @@ static int journal_in_use(const char *path)
 /* One line: the compact JSON (which never holds a raw newline) and '\n'. */
 static int write_line(int fd, const json_t *o)
 {
-    char *text = json_dumps(o, JSON_COMPACT);
+    char *text = json_dumps(o, JSON_COMPACT | LC_JSON_REALS);
     if (!text)
         return -ENOMEM;
     size_t n = strlen(text);

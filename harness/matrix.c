@@ -1,5 +1,6 @@
 /* Building the loopcompat-matrix document from reports and matrices. */
 #include "matrix.h"
+#include "json_flags.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ static const char *first_difference(const json_t *a, const json_t *b)
 
 static void describe(char *buf, size_t len, const json_t *v)
 {
-    char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | LC_JSON_REALS) : NULL;
     snprintf(buf, len, "%s", s ? s : "(absent)");
     free(s);
 }

@@ -1,5 +1,6 @@
 /* Differences between two reports (or two matrices). */
 #include "report_diff.h"
+#include "json_flags.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -341,7 +342,7 @@ int lc_rdiff_run(const lc_rdoc *base, const lc_rdoc *newer, const char *base_nam
     if (!diff)
         return 2;
     if (as_json) {
-        json_dumpf(diff, out, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        json_dumpf(diff, out, JSON_INDENT(2) | JSON_ENSURE_ASCII | LC_JSON_REALS);
         fputc('\n', out);
     } else {
         lc_diff_print(diff, out);

@@ -1,5 +1,6 @@
 /* Building and writing the v1 run report. */
 #include "report_json.h"
+#include "json_flags.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -110,7 +111,7 @@ int lc_report_write(json_t *doc, const char *path, char *err, size_t errlen)
     if (lc_dest_open(&d, path, err, errlen) != 0)
         return -EIO;
     int e = 0;
-    if (json_dump_callback(doc, dump_cb, &d, JSON_INDENT(2)) < 0 || dump_cb("\n", 1, &d) < 0)
+    if (json_dump_callback(doc, dump_cb, &d, JSON_INDENT(2) | LC_JSON_REALS) < 0 || dump_cb("\n", 1, &d) < 0)
         e = d.error ? d.error : EIO;
     if ((rc = lc_dest_commit(&d, e, path, derr, sizeof derr)) != 0) {
         snprintf(err, errlen, "%s: cannot write the report: %s", path, strerror(-rc));

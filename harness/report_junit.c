@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json_flags.h"
 #include "report_ci.h"
 #include "report_load.h"
 #include "text.h"
@@ -105,7 +106,7 @@ static void details(FILE *out, const json_t *r)
     xml_escape(out, lc_result_expected_text(r), 0);
     fputc('\n', out);
     if (json_array_size(json_object_get(r, "known_intermittent"))) {
-        char *ki = json_dumps(json_object_get(r, "known_intermittent"), JSON_COMPACT);
+        char *ki = json_dumps(json_object_get(r, "known_intermittent"), JSON_COMPACT | LC_JSON_REALS);
         fprintf(out, "known_intermittent: %s\n", ki ? ki : "");
         free(ki);
     }
@@ -116,7 +117,7 @@ static void details(FILE *out, const json_t *r)
     }
     json_t *ev = json_object_get(r, "evidence");
     if (json_object_size(ev)) {
-        char *s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+        char *s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS | LC_JSON_REALS);
         fputs("evidence: ", out);
         xml_escape(out, s, 0);
         fputc('\n', out);
@@ -165,7 +166,7 @@ static void testcase(FILE *out, const json_t *r, const char *backend)
         if (refusal)
             details(out, r);
         if (json_object_size(m)) {
-            char *s = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+            char *s = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS | LC_JSON_REALS);
             fputs("measurements: ", out);
             xml_escape(out, s, 0);
             free(s);
@@ -207,7 +208,7 @@ static void properties(FILE *out, const json_t *run_info)
         return; /* the schema wants one <property> or more */
     fputs("    <properties>\n", out);
     json_object_foreach((json_t *)run_info, key, v) {
-        char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+        char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | LC_JSON_REALS);
         fputs("      <property name=\"", out);
         xml_escape(out, key, 1);
         fputs("\" value=\"", out);

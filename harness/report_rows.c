@@ -1,5 +1,6 @@
 /* Documents as rows: arena, interned names, row index, conversions. */
 #include "report_rows.h"
+#include "json_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,11 +180,11 @@ static const char *intern_rest(lc_rdoc *d, const json_t *r)
             rc |= json_object_set(m, rest_fields[i], v);
     }
     char buf[4096];
-    size_t n = rc == 0 ? json_dumpb(m, buf, sizeof buf, JSON_COMPACT) : 0;
+    size_t n = rc == 0 ? json_dumpb(m, buf, sizeof buf, JSON_COMPACT | LC_JSON_REALS) : 0;
     char *big = NULL;
     if (n >= sizeof buf) {
         big = malloc(n + 1);
-        if (!big || json_dumpb(m, big, n, JSON_COMPACT) != n)
+        if (!big || json_dumpb(m, big, n, JSON_COMPACT | LC_JSON_REALS) != n)
             n = 0;
     }
     json_decref(m);
@@ -297,7 +298,7 @@ static int write_indented(FILE *out, const char *text, const char *indent)
 
 int lc_rdoc_write(const lc_rdoc *d, FILE *out)
 {
-    char *head = json_dumps(d->head, JSON_INDENT(2));
+    char *head = json_dumps(d->head, JSON_INDENT(2) | LC_JSON_REALS);
     static const char tail[] = "\"results\": []\n}";
     size_t hl = head ? strlen(head) : 0, tl = sizeof tail - 1;
     /* "results" is the last key of a matrix (lc_rdoc_merge builds it so). */
@@ -313,7 +314,7 @@ int lc_rdoc_write(const lc_rdoc *d, FILE *out)
         rc = fputs(head, out) == EOF ? -1 : 0;
         for (size_t i = 0; rc == 0 && i < d->n; i++) {
             json_t *r = lc_row_json(&d->rows[i]);
-            char *text = r ? json_dumps(r, JSON_INDENT(2)) : NULL;
+            char *text = r ? json_dumps(r, JSON_INDENT(2) | LC_JSON_REALS) : NULL;
             json_decref(r);
             rc = text && fputs("\n    ", out) != EOF ? write_indented(out, text, "    ") : -1;
             free(text);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_flags.h"
 #include "report_ci.h"
 #include "report_load.h"
 #include "text.h"
@@ -45,7 +46,7 @@ static void tap_text(FILE *out, const char *s, int escape_hash)
  * JSON escape it may be (RFC 8259 §7). */
 static void yaml_json(FILE *out, const char *key, const json_t *v)
 {
-    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | LC_JSON_REALS);
     fprintf(out, "  %s: ", key);
     for (const char *p = s ? s : "null"; *p; p++) {
         if (*p == 0x7f)

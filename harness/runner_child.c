@@ -1,5 +1,6 @@
 /* The child side of the runner: create the loop, run the case, clean up,
  * look for leaks, send the record. */
+#include "json_flags.h"
 #include "runner.h"
 
 #include <errno.h>
@@ -183,7 +184,7 @@ static void write_all(int fd, const char *p, size_t len)
 
 static void send_record(int fd, json_t *rec)
 {
-    char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+    char *text = rec ? json_dumps(rec, JSON_COMPACT | LC_JSON_REALS) : NULL;
     if (text)
         write_all(fd, text, strlen(text));
     free(text);

@@ -63,6 +63,17 @@ out=$("$bin" run --case 'fds/*' --expectations "$src/cases/expectations.json" \
 n=$(printf '%s\n' "$out" | grep -c ' $' || true)
 [ "$n" -eq 0 ] || fail "$n lines of run's output end with a space"
 
+# Reals are written with 15 significant digits (json_flags.h): a
+# measurement of 68.459 stays 68.459 in what merge and diff write, not
+# 68.459000000000003.
+sed -e 's/"value": 2$/"value": 68.459/' -e 's/"kind": "counter"/"kind": "value"/' "$src/fuzz/corpus/report/two-results.json" >"$tmp/real.json"
+grep -q '"value": 68.459$' "$tmp/real.json" || fail "the sample report has no measurement to change"
+"$bin" merge "$tmp/real.json" -o "$tmp/m.json" >/dev/null 2>&1 || fail "merge of the sample failed"
+grep -q '"value": 68.459$' "$tmp/m.json" || fail "merge did not write 68.459: $(grep 68.45 "$tmp/m.json")"
+# And no real in a run's report carries more than 15 significant digits.
+long=$(grep -Eo '[0-9]+\.[0-9]+' "$tmp/all.json" | tr -d . | sed 's/^0*//' | awk 'length > 15' | head -1)
+[ -z "$long" ] || fail "the run report has a real with more than 15 digits: $long"
+
 err=$($run --color=sometimes 2>&1 >/dev/null)
 rc=$?
 [ "$rc" -eq 2 ] || fail "--color=sometimes exited $rc, not 2"

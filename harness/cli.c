@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cmd_args.h"
 #include "commands.h"
+#include "report_io.h"
 #include "expectations.h"
 #include "journal.h"
 #include "plan.h"
@@ -300,6 +301,8 @@ int lc_cmd_run(int argc, char **argv)
     }
     if (lc_run_outputs_prepare(&outs, err, sizeof err) < 0) {
         fprintf(stderr, "loopcompat run: %s\n", err);
+        if (lc_report_fetch_network_failed())
+            status = LC_EXIT_NETWORK;
         goto out;
     }
     lc_plan_filter filter = {backends, a.nglobs ? a.globs : NULL, a.stress, variants};

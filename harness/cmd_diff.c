@@ -6,6 +6,7 @@
 #include "cli_opt.h"
 #include "cmd_args.h"
 #include "commands.h"
+#include "report_io.h"
 #include "report_diff.h"
 #include "report_load.h"
 
@@ -65,13 +66,13 @@ int lc_cmd_diff(int argc, char **argv)
     lc_rdoc *base = lc_rdoc_load(paths[0], LC_DOC_ANY, err, sizeof err);
     if (!base) {
         lc_cmd_error("diff", "%s", err);
-        return 2;
+        return lc_report_fetch_network_failed() ? LC_EXIT_NETWORK : 2;
     }
     lc_rdoc *nw = lc_rdoc_load(paths[1], LC_DOC_ANY, err, sizeof err);
     if (!nw) {
         lc_rdoc_free(base);
         lc_cmd_error("diff", "%s", err);
-        return 2;
+        return lc_report_fetch_network_failed() ? LC_EXIT_NETWORK : 2;
     }
     int rc = lc_rdiff_run(base, nw, paths[0], paths[1], a.tolerance_pct, a.as_json, stdout, err,
                           sizeof err);

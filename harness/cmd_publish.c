@@ -271,6 +271,9 @@ static int upload(const lc_publish_args *o, const unsigned char *body, size_t le
         if (d == LC_PUBLISH_GIVE_UP) {
             lc_cmd_error("publish", "%s: %s; gave up after %ld attempt%s", lc_text_url(o->url),
                          why, n + 1, n ? "s" : "");
+            /* No answer or the server's failure; a 401 or 403 refuses
+             * what was sent: bad input. */
+            rc = out.curl != CURLE_OK || lc_http_status_remote(out.status) ? LC_EXIT_NETWORK : 2;
             break;
         }
         fprintf(stderr, "loopcompat publish: attempt %ld of %ld: %s; retrying in %ld s\n", n + 1,

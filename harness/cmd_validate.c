@@ -6,6 +6,7 @@
 #include "cli_opt.h"
 #include "cmd_args.h"
 #include "commands.h"
+#include "report_io.h"
 #include "report_rows.h"
 #include "text.h"
 
@@ -37,7 +38,7 @@ int lc_validate_parse_args(int argc, char **argv)
 
 int lc_cmd_validate(int argc, char **argv)
 {
-    int bad = 0;
+    int bad = 0, unreached = 0;
     int prc = lc_validate_parse_args(argc, argv);
     if (prc != LC_ARGS_CONTINUE)
         return prc;
@@ -46,6 +47,7 @@ int lc_cmd_validate(int argc, char **argv)
         lc_rdoc *doc = lc_rdoc_load(argv[i], LC_DOC_ANY, err, sizeof err);
         if (!doc) {
             lc_cmd_error("validate", "%s", err);
+            unreached += lc_report_fetch_network_failed();
             bad++;
             continue;
         }
@@ -57,5 +59,7 @@ int lc_cmd_validate(int argc, char **argv)
             printf("ok: report v1, %zu results: %s\n", doc->n, lc_text_url(argv[i]));
         lc_rdoc_free(doc);
     }
-    return bad ? 2 : 0;
+    /* A bad document is 2 even when another URL was unreachable: the
+     * input is wrong whatever a retry brings. */
+    return bad > unreached ? 2 : bad ? LC_EXIT_NETWORK : 0;
 }

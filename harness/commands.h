@@ -1,8 +1,13 @@
 /* Subcommands of the loopcompat tool.  Each takes the arguments after the
  * tool name (argv[0] is the subcommand) and returns the exit status: 0 fine,
- * 1 something unexpected, 2 bad usage or bad input.  main.c lists them. */
+ * 1 something unexpected, 2 bad usage or bad input, 3 a server not reached
+ * or refusing (LC_EXIT_NETWORK).  main.c lists them. */
 #ifndef LC_HARNESS_COMMANDS_H
 #define LC_HARNESS_COMMANDS_H
+
+/* A URL that could not be fetched or a publish given up: a CI job can
+ * retry on 3 and not on 2 (its input is wrong whatever it retries). */
+#define LC_EXIT_NETWORK 3
 
 #ifdef __cplusplus
 extern "C" {

@@ -37,7 +37,8 @@ static void help(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  help CMD   show CMD's help (the same as loopcompat CMD --help)\n"
                  "  --help     show this help\n  --version  show the version and revision\n\n"
-                 "exit status: 0 nothing unexpected, 1 something unexpected, 2 bad usage or input\n");
+                 "exit status: 0 nothing unexpected, 1 something unexpected (a regression),\n"
+                 "             2 bad usage or input, 3 a server not reached or failing\n");
 }
 
 int main(int argc, char **argv)

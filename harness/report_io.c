@@ -63,6 +63,9 @@ static int membuf_append(struct membuf *b, const void *p, size_t n)
     return 0;
 }
 
+/* Set by a failed transfer, for lc_report_fetch_network_failed. */
+static int fetch_network_failed;
+
 #ifdef LC_HAVE_CURL
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
@@ -134,6 +137,7 @@ static int fetch_url(const char *url, const char *shown, struct membuf *b, char 
         return -1;
     }
     if (rc != CURLE_OK) {
+        fetch_network_failed = strncmp(url, "file://", 7) != 0;
         snprintf(err, errlen, "%s: %s", shown, cerr[0] ? cerr : curl_easy_strerror(rc));
         lc_text_one_line(err);
         return -1;
@@ -141,6 +145,8 @@ static int fetch_url(const char *url, const char *shown, struct membuf *b, char 
     /* file:// has no status; anything but 2xx from HTTP is an error page,
      * not a report. */
     if (strncmp(url, "file://", 7) != 0 && (status < 200 || status > 299)) {
+        /* A 404, like a missing file, is bad input. */
+        fetch_network_failed = status < 100 || lc_http_status_remote(status);
         snprintf(err, errlen, "%s: HTTP status %ld", shown, status);
         return -1;
     }
@@ -270,8 +276,19 @@ int lc_report_gzip(const void *in, size_t inlen, unsigned char **out, size_t *ou
     return 0;
 }
 
+int lc_http_status_remote(long status)
+{
+    return status >= 500 || status == 408 || status == 429;
+}
+
+int lc_report_fetch_network_failed(void)
+{
+    return fetch_network_failed;
+}
+
 int lc_report_fetch(const char *src, char **data, size_t *len, char *err, size_t errlen)
 {
+    fetch_network_failed = 0;
     struct membuf b = {.max = LC_REPORT_MAX_BYTES};
     /* A URL is named in errors without its credentials (text.h). */
     char shown[1024];

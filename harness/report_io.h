@@ -23,6 +23,15 @@ int lc_report_is_url(const char *src);
  * a one-line message in err. */
 int lc_report_fetch(const char *src, char **data, size_t *len, char *err, size_t errlen);
 
+/* Whether the last lc_report_fetch failed in libcurl's transfer (no
+ * connection, DNS, TLS, timeout, lc_http_status_remote): the remote end,
+ * not the input, was the problem.  A 404 (a wrong URL) is not. */
+int lc_report_fetch_network_failed(void);
+/* Whether an HTTP status is the server's failure, worth a retry: 5xx
+ * (RFC 9110 §15.6), 408 Request Timeout and 429 Too Many Requests
+ * (RFC 6585 §4); other 4xx refuse what the client sent (§15.5). */
+int lc_http_status_remote(long status);
+
 /* Gunzips in into a malloc'd buffer no larger than max.  0 or -1. */
 int lc_report_gunzip(const unsigned char *in, size_t inlen, size_t max, char **out,
                      size_t *outlen, char *err, size_t errlen);

@@ -74,6 +74,30 @@ grep -q '"value": 68.459$' "$tmp/m.json" || fail "merge did not write 68.459: $(
 long=$(grep -Eo '[0-9]+\.[0-9]+' "$tmp/all.json" | tr -d . | sed 's/^0*//' | awk 'length > 15' | head -1)
 [ -z "$long" ] || fail "the run report has a real with more than 15 digits: $long"
 
+# A server not reached exits 3, not 2 (bad input): port 9 (discard) on
+# loopback, where nothing listens.  Builds without libcurl read no URL.
+if "$bin" run --help | grep -q -e --baseline; then
+    dead=http://127.0.0.1:9/r.json
+    good=$src/fuzz/corpus/report/two-results.json
+    expect_3() {
+        what=$1
+        shift
+        err=$("$@" 2>&1 >/dev/null)
+        rc=$?
+        [ "$rc" -eq 3 ] || fail "$what exited $rc, want 3: $err"
+        case $err in *127.0.0.1*) ;; *) fail "$what: the URL is not named: $err" ;; esac
+    }
+    expect_3 "validate URL" "$bin" validate "$dead"
+    expect_3 "diff URL FILE" "$bin" diff "$dead" "$good"
+    expect_3 "diff FILE URL" "$bin" diff "$good" "$dead"
+    expect_3 "run --baseline URL" $run --baseline "$dead"
+    expect_3 "publish" "$bin" publish "$good" --url "http://127.0.0.1:9/up" --retries 0
+    # Bad input next to it stays 2: retrying would not fix it.
+    "$bin" validate "$tmp/real.json.missing" "$dead" >/dev/null 2>&1
+    rc=$?
+    [ "$rc" -eq 2 ] || fail "validate MISSING URL exited $rc, want 2"
+fi
+
 err=$($run --color=sometimes 2>&1 >/dev/null)
 rc=$?
 [ "$rc" -eq 2 ] || fail "--color=sometimes exited $rc, not 2"

@@ -75,7 +75,7 @@ grep -q "retrying in 1 s" "$W/flaky.out" || fail "no retry message"
 [ $((t1 - t0)) -ge 1 ] || fail "did not wait for Retry-After"
 echo "503 then 201: ok in $((t1 - t0)) s"
 
-# 2. Accepts, never answers: two attempts of 2 s and a 1 s backoff, then exit 2.
+# 2. Accepts, never answers: two attempts of 2 s and a 1 s backoff, then exit 3 (network).
 start_server silent silent
 t0=$(now)
 "$LC" publish "$W/report.json" --url "http://127.0.0.1:$PORT/up" --timeout 2 --retries 1 \
@@ -83,21 +83,21 @@ t0=$(now)
 rc=$?
 t1=$(now)
 cat "$W/silent.out"
-[ $rc -eq 2 ] || fail "publish to a silent server exited $rc, want 2"
+[ $rc -eq 3 ] || fail "publish to a silent server exited $rc, want 3"
 [ $((t1 - t0)) -le 15 ] || fail "took $((t1 - t0)) s, beyond its timeouts"
 [ $((t1 - t0)) -ge 4 ] || fail "gave up after $((t1 - t0)) s, before its timeouts"
 tail -1 "$W/silent.out" | grep -q "^loopcompat publish: .*gave up after 2 attempts$" ||
     fail "last line is not the one-line give-up error"
-echo "silent server: exit 2 after $((t1 - t0)) s"
+echo "silent server: exit 3 after $((t1 - t0)) s"
 
 # 3. Dead port: nothing listens on it.
 DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$LC" publish "$W/report.json" --url "http://127.0.0.1:$DEAD/up" --retries 1 > "$W/dead.out" 2>&1
 rc=$?
 cat "$W/dead.out"
-[ $rc -eq 2 ] || fail "publish to a dead port exited $rc, want 2"
+[ $rc -eq 3 ] || fail "publish to a dead port exited $rc, want 3"
 tail -1 "$W/dead.out" | grep -q "gave up after 2 attempts" || fail "no give-up line"
-echo "dead port: exit 2"
+echo "dead port: exit 3"
 
 # 4. A server that echoes the request line and the Authorization header in
 #    its reason phrase, and the header JSON-escaped in its body: the token

@@ -627,7 +627,7 @@ START_TEST(test_publish_args)
     /* Port 9 (discard) on loopback has no listener here: refused at once. */
     const char *dead[] = {"publish", path_in("a.json"), "--url", "http://127.0.0.1:9/x",
                           "--retries", "0", "--connect-timeout", "2"};
-    ck_assert_int_eq(run_cmd(lc_cmd_publish, 8, dead), 2);
+    ck_assert_int_eq(run_cmd(lc_cmd_publish, 8, dead), 3); /* LC_EXIT_NETWORK */
 }
 END_TEST
 

@@ -27,10 +27,11 @@ _loopcompat()
         --output | --expectations | --junit | --tap | --baseline)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
+        --tap-version) COMPREPLY=($(compgen -W "13 14" -- "$cur")); return ;;
         --variants) COMPREPLY=($(compgen -W "coarse-timeout completion" -- "$cur")); return ;;
         esac
         opts="--backend --case --jobs --output --timeout-multiplier --expectations --variants
-              --stress --quiet --junit --tap --baseline --resume --color --color=auto
+              --stress --quiet --junit --tap --tap-version --baseline --resume --color --color=auto
               --color=always --color=never --help" ;;
     list) opts="--help" ;;
     info) opts="--json --help" ;;

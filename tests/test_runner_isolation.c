@@ -29,12 +29,17 @@
 /* Where cases leave a pid for the test to look at afterwards. */
 static char pid_file[256];
 
+/* Written whole, then renamed into place: whoever sees the file sees the
+ * pid (the daemon may be killed between an open and a write). */
 static void write_pid(long pid)
 {
-    FILE *f = fopen(pid_file, "w");
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.%ld", pid_file, (long)getpid());
+    FILE *f = fopen(tmp, "w");
     if (f) {
         fprintf(f, "%ld\n", pid);
-        fclose(f);
+        if (fclose(f) == 0)
+            rename(tmp, pid_file);
     }
 }
 

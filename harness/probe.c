@@ -120,10 +120,14 @@ json_t *lc_probe_run_info(void)
     const char *libc_suffix = NULL; /* glibc is Linux's default: no suffix */
 #if defined(__GLIBC__)
     snprintf(libc, sizeof libc, "glibc %s", gnu_get_libc_version());
-#elif defined(__linux__) && defined(LC_MUSL_VERSION)
-    snprintf(libc, sizeof libc, "musl %s", LC_MUSL_VERSION); /* cmake/musl-version.cmake */
 #elif defined(__linux__)
+    /* A Linux libc that is not glibc is musl here (the only other one the
+     * build supports); its version comes from the build (cmake/musl-version.cmake). */
+#ifdef LC_MUSL_VERSION
+    snprintf(libc, sizeof libc, "musl %s", LC_MUSL_VERSION);
+#else
     snprintf(libc, sizeof libc, "musl");
+#endif
     libc_suffix = "musl";
 #else
     snprintf(libc, sizeof libc, "%s libc", os);

@@ -28,11 +28,11 @@ lc_kg_binary() {
     if [ -n "$given" ]; then
         LC_KG_BINARY=$given LC_KG_BINARY_KIND=given
     elif [ -x "$here/scripts/static-build" ]; then
-        if path=$("$here/scripts/static-build" "$here/build-static" 2>"$build.static-build.log" | tail -n 1) &&
+        if path=$("$here/scripts/static-build" "$here/build-static" 2>"$build/static-build.log" | tail -n 1) &&
             [ -x "$path" ]; then
             LC_KG_BINARY=$path LC_KG_BINARY_KIND=static
         else
-            echo "   the static build failed (see $build.static-build.log): using the dynamic one" >&2
+            echo "   the static build failed (see $build/static-build.log): using the dynamic one" >&2
         fi
     fi
 }

@@ -67,6 +67,19 @@ static void platform_list(const lc_render *r, FILE *out)
     }
 }
 
+/* "| case [variant] |": a row's first cell. */
+static void case_cell(FILE *out, const struct lc_render_row *row)
+{
+    fputs("| ", out);
+    md(out, row->case_id);
+    if (row->variant) {
+        fputs(" \\[", out);
+        md(out, row->variant);
+        fputs("\\]", out);
+    }
+    fputs(" |", out);
+}
+
 int lc_render_markdown(const lc_render *r, FILE *out)
 {
     fputs("## loopcompat compatibility matrix\n\n", out);
@@ -95,14 +108,7 @@ int lc_render_markdown(const lc_render *r, FILE *out)
                 fputs(" |", out);
             fputc('\n', out);
         }
-        fputs("| ", out);
-        md(out, row->case_id);
-        if (row->variant) {
-            fputs(" \\[", out);
-            md(out, row->variant);
-            fputs("\\]", out);
-        }
-        fputs(" |", out);
+        case_cell(out, row);
         for (size_t c = 0; c < r->ncols; c++) {
             const struct lc_row *cellrow = lc_render_cell(r, ri, c);
             json_t *res = cellrow ? lc_row_json(cellrow) : NULL;
@@ -156,18 +162,6 @@ static const char *cell_status(const lc_render *r, size_t ri, size_t c)
 {
     const struct lc_row *cell = lc_render_cell(r, ri, c);
     return cell ? lc_report_statuses[cell->status] : NULL;
-}
-
-static void case_cell(FILE *out, const struct lc_render_row *row)
-{
-    fputs("| ", out);
-    md(out, row->case_id);
-    if (row->variant) {
-        fputs(" \\[", out);
-        md(out, row->variant);
-        fputs("\\]", out);
-    }
-    fputs(" | ", out);
 }
 
 /* For one row and one backend: the columns of that backend (one per
@@ -227,6 +221,7 @@ int lc_render_markdown_differences(const lc_render *r, FILE *out)
             if (!first || !backend_differs(r, ri, b))
                 continue;
             case_cell(out, &r->rows[ri]);
+            fputc(' ', out);
             md(out, b);
             fputs(" | ", out);
             statuses_by_platform(r, ri, b, out);

@@ -328,6 +328,24 @@ static void stop_slot(slot *s, int64_t now)
     }
 }
 
+/* The order cases start in: the long measurement cases (LC_CASE_SLOW) first,
+ * then the rest, each group in plan order.  Started last, a few cases of
+ * several seconds each would leave the other slots idle at the end of the
+ * run; started first, the short cases fill in around them.  Results stay
+ * in plan order: they are indexed by plan item, not by start. */
+static size_t *start_order(const lc_plan *plan)
+{
+    size_t *order = malloc((plan->n ? plan->n : 1) * sizeof *order);
+    if (!order)
+        return NULL;
+    size_t k = 0;
+    for (int slow = 1; slow >= 0; slow--)
+        for (size_t i = 0; i < plan->n; i++)
+            if (((plan->items[i].c->flags & LC_CASE_SLOW) != 0) == slow)
+                order[k++] = i;
+    return order;
+}
+
 int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *results)
 {
     lc_runner_opts o = opts ? *opts : (lc_runner_opts){0};
@@ -354,12 +372,14 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
     slot *slots = calloc(nslots ? nslots : 1, sizeof *slots);
     /* Three fds per slot: the record, output and status pipes. */
     struct pollfd *pfd = calloc(nslots ? 3 * nslots : 1, sizeof *pfd);
+    size_t *order = start_order(plan);
     /* The children this process had before the run are not the run's. */
     pid_t before[64];
     size_t nbefore = lc__runner_children(before, sizeof before / sizeof before[0]);
-    if (!slots || !pfd) {
+    if (!slots || !pfd || !order) {
         free(slots);
         free(pfd);
+        free(order);
         return LC_ENOMEM;
     }
     for (size_t i = 0; i < nslots; i++) {
@@ -393,7 +413,7 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
                 if (slots[i].used)
                     stop_slot(&slots[i], now);
         while (rc == LC_RUNNER_OK && !held && now >= retry_at && active < nslots && next < plan->n) {
-            size_t idx = next++;
+            size_t idx = order[next++];
             if (results[idx].done)
                 continue;
             slot *s = NULL;
@@ -493,5 +513,6 @@ int lc_runner_run(const lc_plan *plan, const lc_runner_opts *opts, lc_result *re
     sigaction(SIGTERM, &old_term, NULL);
     free(slots);
     free(pfd);
+    free(order);
     return rc;
 }

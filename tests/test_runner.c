@@ -405,6 +405,46 @@ START_TEST(test_done_items_are_skipped)
 }
 END_TEST
 
+/* The long measurement cases start first, whatever their place in the plan;
+ * the results stay in plan order. */
+static size_t start_seq[4];
+static size_t n_started;
+static void note_start(const lc_plan *plan, size_t index, size_t started, void *arg)
+{
+    (void)plan;
+    (void)started;
+    (void)arg;
+    if (n_started < 4)
+        start_seq[n_started] = index;
+    n_started++;
+}
+
+START_TEST(test_slow_cases_start_first)
+{
+    static const lc_case k_slow = CASE("test/slow", c_pass, LC_CASE_SLOW, 0);
+    lc_plan plan;
+    lc_plan_init(&plan);
+    ck_assert_int_eq(lc_plan_add(&plan, &k_pass, BACKEND, NULL), 0);
+    ck_assert_int_eq(lc_plan_add(&plan, &k_unsup, BACKEND, NULL), 0);
+    ck_assert_int_eq(lc_plan_add(&plan, &k_slow, BACKEND, NULL), 0);
+    lc_result res[3];
+    memset(res, 0, sizeof res);
+    n_started = 0;
+    lc_runner_opts o = {1, 1, note_start, NULL, NULL};
+    ck_assert_int_eq(lc_runner_run(&plan, &o, res), LC_RUNNER_OK);
+    ck_assert_uint_eq(n_started, 3);
+    ck_assert_uint_eq(start_seq[0], 2);
+    ck_assert_uint_eq(start_seq[1], 0);
+    ck_assert_uint_eq(start_seq[2], 1);
+    ck_assert_int_eq(res[0].status, LC_STATUS_PASS);
+    ck_assert_int_eq(res[1].status, LC_STATUS_UNSUPPORTED);
+    ck_assert_int_eq(res[2].status, LC_STATUS_PASS);
+    for (size_t i = 0; i < 3; i++)
+        lc_result_clear(&res[i]);
+    lc_plan_free(&plan);
+}
+END_TEST
+
 START_TEST(test_plan_variants_and_filters)
 {
     const lc_case *cases[] = {&k_pass, &k_variant};
@@ -543,6 +583,7 @@ int main(void)
     tcase_add_test(tc, test_parallel_jobs_overlap);
     tcase_add_test(tc, test_done_items_are_skipped);
     tcase_add_test(tc, test_plan_variants_and_filters);
+    tcase_add_test(tc, test_slow_cases_start_first);
     tcase_add_test(tc, test_status_rules);
     tcase_add_test(tc, test_measurements);
     tcase_add_test(tc, test_parse_record_rejects_wrong_shapes);

@@ -102,6 +102,10 @@ expect_line second "   $pkg: cached \(${pkg}_0.0-1_amd64.deb\)"
 printf '#!/bin/sh\nexit 0\n' >"$work/init-exits"
 LC_KMATRIX_INIT=$work/init-exits km panic $pkg
 expect_rc 1 panic
+# A custom init sends no "LCK INIT", so the panic counts as one before init
+# ran: booted once more, then given up.
+expect_line panic "   retry: kernel panic \(Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000\), and the guest's init never reported in; booting once more"
+[ "$(grep -c '^   retry:' "$work/panic.out")" -eq 1 ] || fail "panic: not exactly one retry"
 expect_line panic "kernel-matrix: $pkg: kernel panic \(Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000\) after $T; console tail:"
 
 # 3. A guest that powers off without a report.
@@ -131,10 +135,33 @@ expect_line goon "   1 result: 1 PASS; 0 unexpected"
 [ -f "$work/goon/matrix/matrix.json" ] || fail "goon: no merged matrix"
 [ "$(downloads)" -eq 2 ] || fail "goon: $(downloads) downloads, expected 2 (the second package once)"
 
-# 6. Bad usage: one line, exit 2.
+# 6. A boot that fails before init runs (here QEMU itself, the first time
+#    only) is retried once, and the second boot's report is the kernel's.
+real_qemu=$(command -v qemu-system-x86_64)
+mkdir -p "$work/bin-flaky"
+cat >"$work/bin-flaky/qemu-system-x86_64" <<FLAKY
+#!/bin/sh
+if [ ! -e "$work/flaky.once" ]; then
+    : >"$work/flaky.once"
+    echo "simulated failure during boot" >&2
+    exit 1
+fi
+exec "$real_qemu" "\$@"
+FLAKY
+chmod +x "$work/bin-flaky/qemu-system-x86_64"
+rm -f "$work/flaky.once"
+PATH="$work/bin-flaky:$PATH" km retry $pkg "${one_case[@]}"
+expect_rc 0 retry
+expect_line retry "   retry: qemu-system-x86_64 exited with status 1 and no report, and the guest's init never reported in; booting once more"
+expect_line retry "   1 result: 1 PASS; 0 unexpected"
+
+# 7. Bad usage: one line, exit 2.
 km usage --frobnicate
 expect_rc 2 usage
 expect_line usage "kernel-matrix: unknown option --frobnicate \(see --help\)"
+km badjobs --jobs 0 $pkg
+expect_rc 2 badjobs
+expect_line badjobs "kernel-matrix: --jobs: '0' is not a positive number"
 km badkernel 'no such/kernel'
 expect_rc 2 badkernel
 expect_line badkernel "kernel-matrix: 'no such/kernel' is neither a linux-image-\* package nor SUITE\[:FLAVOUR\]"

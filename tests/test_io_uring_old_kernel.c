@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "loopcompat/loop.h"
+#include "test_fork.h"
+#include "test_util.h"
 #include "seccomp_refuse_uring_register.h"
 
 struct view {
@@ -20,12 +22,6 @@ struct view {
     lc_backend_feature op_recv, buf_ring, ms_recv, ms_poll;
     int completion_rc, plain_rc, plain_run_rc;
 };
-
-static void timer_stop(lc_loop *loop, void *arg)
-{
-    (void)arg;
-    lc_loop_stop(loop);
-}
 
 static lc_backend_feature find(const lc_backend_feature *f, size_t n, const char *name)
 {
@@ -36,50 +32,36 @@ static lc_backend_feature find(const lc_backend_feature *f, size_t n, const char
 }
 
 /* In a forked child: the filter cannot be removed. */
+static void observe_child(void *view, void *arg)
+{
+    struct view *v = view;
+    v->filter_rc = lc_seccomp_refuse_uring_register(*(unsigned *)arg);
+    lc_probe why;
+    lc_backend_probe("io_uring", &why);
+    v->available = why.available;
+    lc_backend_feature f[32];
+    size_t n = lc_backend_features("io_uring", f, 32);
+    v->op_recv = find(f, n, "op_recv");
+    v->buf_ring = find(f, n, "buf_ring");
+    v->ms_recv = find(f, n, "multishot_recv");
+    v->ms_poll = find(f, n, "multishot_poll");
+    lc_loop_options o = {.backend = "io_uring", .flags = LC_LOOP_COMPLETION};
+    lc_loop *loop = NULL;
+    v->completion_rc = lc_loop_new(&loop, &o);
+    lc_loop_free(loop);
+    loop = NULL;
+    o.flags = 0;
+    v->plain_rc = lc_loop_new(&loop, &o);
+    if (v->plain_rc == 0) {
+        v->plain_run_rc = test_run_1ms(loop);
+        lc_loop_free(loop);
+    }
+}
+
 static struct view observe(unsigned opcode)
 {
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        struct view v;
-        memset(&v, 0, sizeof v);
-        close(p[0]);
-        v.filter_rc = lc_seccomp_refuse_uring_register(opcode);
-        lc_probe why;
-        lc_backend_probe("io_uring", &why);
-        v.available = why.available;
-        lc_backend_feature f[32];
-        size_t n = lc_backend_features("io_uring", f, 32);
-        v.op_recv = find(f, n, "op_recv");
-        v.buf_ring = find(f, n, "buf_ring");
-        v.ms_recv = find(f, n, "multishot_recv");
-        v.ms_poll = find(f, n, "multishot_poll");
-        lc_loop_options o = {.backend = "io_uring", .flags = LC_LOOP_COMPLETION};
-        lc_loop *loop = NULL;
-        v.completion_rc = lc_loop_new(&loop, &o);
-        lc_loop_free(loop);
-        loop = NULL;
-        o.flags = 0;
-        v.plain_rc = lc_loop_new(&loop, &o);
-        if (v.plain_rc == 0) {
-            lc_timer t = {0};
-            lc_call_later(loop, &t, 1000000, timer_stop, NULL);
-            v.plain_run_rc = lc_loop_run(loop);
-            lc_loop_free(loop);
-        }
-        ssize_t k = write(p[1], &v, sizeof v);
-        _exit(k == (ssize_t)sizeof v ? 0 : 1);
-    }
-    close(p[1]);
     struct view v;
-    ssize_t k = read(p[0], &v, sizeof v);
-    close(p[0]);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    ck_assert_int_eq(k, (ssize_t)sizeof v);
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    test_in_child(observe_child, &opcode, &v, sizeof v);
     return v;
 }
 
@@ -134,9 +116,5 @@ int main(void)
     tcase_add_test(tc, test_no_opcode_probe);
     tcase_add_test(tc, test_no_buffer_rings);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "loopcompat/loop.h"
+#include "test_fork.h"
+#include "test_util.h"
 #include "seccomp_block_uring.h"
 
 struct child_view {
@@ -24,48 +26,29 @@ struct child_view {
     int poll_loop_rc, poll_run_rc;
 };
 
-static void timer_stop(lc_loop *loop, void *arg)
+/* Everything is observed in a forked child: the filter cannot be removed. */
+static void observe_child(void *view, void *arg)
 {
+    struct child_view *v = view;
     (void)arg;
-    lc_loop_stop(loop);
+    v->filter_rc = lc_seccomp_block_io_uring();
+    v->probe_rc = lc_backend_probe("io_uring", &v->why);
+    lc_loop_options o = {.backend = "io_uring"};
+    lc_loop *loop = NULL;
+    v->uring_loop_rc = lc_loop_new(&loop, &o);
+    lc_loop_free(loop);
+    o.backend = "poll";
+    v->poll_loop_rc = lc_loop_new(&loop, &o);
+    if (v->poll_loop_rc == 0) {
+        v->poll_run_rc = test_run_1ms(loop);
+        lc_loop_free(loop);
+    }
 }
 
-/* Everything is observed in a forked child: the filter cannot be removed. */
 static struct child_view observe_under_filter(void)
 {
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        struct child_view v;
-        memset(&v, 0, sizeof v);
-        close(p[0]);
-        v.filter_rc = lc_seccomp_block_io_uring();
-        v.probe_rc = lc_backend_probe("io_uring", &v.why);
-        lc_loop_options o = {.backend = "io_uring"};
-        lc_loop *loop = NULL;
-        v.uring_loop_rc = lc_loop_new(&loop, &o);
-        lc_loop_free(loop);
-        o.backend = "poll";
-        v.poll_loop_rc = lc_loop_new(&loop, &o);
-        if (v.poll_loop_rc == 0) {
-            lc_timer t = {0};
-            lc_call_later(loop, &t, 1000000, timer_stop, NULL);
-            v.poll_run_rc = lc_loop_run(loop);
-            lc_loop_free(loop);
-        }
-        ssize_t n = write(p[1], &v, sizeof v);
-        _exit(n == (ssize_t)sizeof v ? 0 : 1);
-    }
-    close(p[1]);
     struct child_view v;
-    ssize_t n = read(p[0], &v, sizeof v);
-    close(p[0]);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    ck_assert_int_eq(n, (ssize_t)sizeof v);
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    test_in_child(observe_child, NULL, &v, sizeof v);
     return v;
 }
 
@@ -171,9 +154,5 @@ int main(void)
     tcase_add_test(tc, test_probe_reason_is_policy_under_seccomp);
     tcase_add_test(tc, test_run_reports_backend_unavailable);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(s);
 }

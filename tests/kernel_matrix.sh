@@ -93,6 +93,8 @@ expect_line first "   1 result: 1 PASS; 0 unexpected"
 if [ ! -f "$work/first/$pkg.json" ] || ! "$lc" validate "$work/first/$pkg.json" >/dev/null; then
     fail "first run: no valid report $work/first/$pkg.json"
 fi
+tr -d '\r' <"$work/first/$pkg.channel" | grep -q '^LCK INIT [0-9]' ||
+    fail "first run: the guest's init did not report in on its channel (LCK INIT)"
 km second $pkg "${one_case[@]}"
 expect_rc 0 second
 expect_line second "   $pkg: cached \(${pkg}_0.0-1_amd64.deb\)"

@@ -132,7 +132,7 @@ lc_kg_boot() {
     rm -f "$base.first.console"
     for try in 1 2; do
         rm -f "$base.console" "$base.channel" "$base.json" "$base.json.gz"
-        LC_KG_RC='' LC_KG_SUMMARY='' LC_KG_ERROR='' rc=0
+        LC_KG_RC='' LC_KG_SUMMARY='' LC_KG_BOOT='' LC_KG_RUN='' LC_KG_ERROR='' rc=0
         timeout -k 5 "$timeout" qemu-system-x86_64 "${LC_KG_QEMU_COMMON[@]}" "${LC_KG_ACCEL[@]}" \
             -kernel "$vmlinuz" -initrd "$initrd" \
             -append "console=ttyS0 quiet panic=-1 LC_KERNEL_PACKAGE=$pkg LC_KERNEL_PACKAGE_VERSION=$ver LC_JOBS=$jobs" \
@@ -140,7 +140,7 @@ lc_kg_boot() {
             </dev/null >"$base.qemu.log" 2>&1 || rc=$?
         [ $try -eq 1 ] || break
         [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || break
-        tr -d '\r' <"$base.channel" 2>/dev/null | grep -qxE 'LCK (INIT|BEGIN)' && break
+        tr -d '\r' <"$base.channel" 2>/dev/null | grep -qE '^LCK (INIT|BEGIN)' && break
         lc_kg_why "$rc" "$base.console" "$timeout"
         case $LC_KG_ERROR in "kernel panic"*|qemu-system-x86_64*) ;; *) break ;; esac
         echo "   retry: $LC_KG_ERROR, and the guest's init never reported in; booting once more"
@@ -157,6 +157,9 @@ lc_kg_boot() {
         return 1
     fi
     LC_KG_RC=$(sed -n 's/^LCK RC //p' <<<"$ch")
+    # Guest uptimes: when init ran (the boot) and when the matrix ended.
+    LC_KG_BOOT=$(sed -n 's/^LCK INIT //p' <<<"$ch" | head -n 1)
+    LC_KG_RUN=$(sed -n 's/^LCK RUN //p' <<<"$ch" | head -n 1)
     LC_KG_SUMMARY=$(sed -n 's/^LCK SUMMARY //p' <<<"$ch")
     sum=$(sed -n 's/^LCK SHA256 //p' <<<"$ch")
     if [ -z "$sum" ]; then

@@ -220,8 +220,9 @@ lc_rdoc *lc_rdoc_merge(lc_rdoc *const *docs, const char *const *names, size_t n,
                     lc_text_show(pid), (long long)json_integer_value(count));
     if (a.out->n) /* no rows: rows may be NULL, which qsort must not get */
         qsort(a.out->rows, a.out->n, sizeof *a.out->rows, cmp_row);
-    a.out->head = json_pack("{s:s, s:i, s:o, s:O, s:[]}", "format", "loopcompat-matrix",
-                            "format_version", 1, "generator", lc_matrix_generator(),
+    a.out->head = json_pack("{s:s, s:i, s:i, s:o, s:O, s:[]}", "format", "loopcompat-matrix",
+                            "format_version", 1, "format_minor", LC_REPORT_FORMAT_MINOR,
+                            "generator", lc_matrix_generator(),
                             "platforms", a.platforms, "results");
     if (!a.out->head)
         goto fail;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "histogram.h"
 #include "report_check_util.h"
 #include "result.h"
 
@@ -199,7 +200,7 @@ static int check_measurement(chk *c, const char *path, const json_t *m)
         {"kind", T_STR, 1, 0}, {"unit", T_STR, 1, 0}, {"n", T_INT, 1, POS},
         {"min", T_NUM, 1, 0},  {"p50", T_NUM, 1, 0},  {"p90", T_NUM, 1, 0},
         {"p99", T_NUM, 1, 0},  {"max", T_NUM, 1, 0},  {"mean", T_NUM, 1, 0},
-        {NULL, 0, 0, 0}};
+        {"histogram", T_OBJ, 0, 0}, {NULL, 0, 0, 0}};
     char p[LC__PATH];
     if (lc__check_fields(c, path, m, head, 0) != 0)
         return -1;
@@ -226,6 +227,13 @@ static int check_measurement(chk *c, const char *path, const json_t *m)
             return lc__bad(c, p, "less than %s", order[i - 1]);
         }
     }
+    json_t *h = json_object_get(m, "histogram");
+    char why[200];
+    lc__join_key(p, path, "histogram");
+    if (h && lc_histogram_check(h, json_integer_value(json_object_get(m, "n")),
+                                json_number_value(json_object_get(m, "min")),
+                                json_number_value(json_object_get(m, "max")), why, sizeof why) != 0)
+        return lc__bad(c, p, "%s", why);
     return 0;
 }
 
@@ -447,7 +455,8 @@ int lc_report_check(const json_t *doc, char *err, size_t errlen)
 {
     static const field top[] = {
         {"$schema", T_STR, 0, 0},          {"format", T_STR, 1, 0},
-        {"format_version", T_INT, 1, 0},   {"generator", T_OBJ, 1, 0},
+        {"format_version", T_INT, 1, 0},   {"format_minor", T_INT, 0, NONNEG},
+        {"generator", T_OBJ, 1, 0},
         {"time_start", T_INT, 1, NONNEG},  {"time_end", T_INT, 1, NONNEG},
         {"incomplete", T_BOOL, 0, 0},      {"run_info", T_OBJ, 1, 0},
         {"backends", T_OBJ, 1, 0},         {"platform_limits", T_OBJ, 1, 0},
@@ -505,7 +514,8 @@ static int check_platform(chk *c, const char *pid, const json_t *pl)
 int lc_matrix_check(const json_t *doc, char *err, size_t errlen)
 {
     static const field top[] = {{"$schema", T_STR, 0, 0},      {"format", T_STR, 1, 0},
-                                {"format_version", T_INT, 1, 0}, {"generator", T_OBJ, 1, 0},
+                                {"format_version", T_INT, 1, 0}, {"format_minor", T_INT, 0, NONNEG},
+                                {"generator", T_OBJ, 1, 0},
                                 {"platforms", T_OBJ, 1, 0},    {"results", T_ARR, 1, 0},
                                 {NULL, 0, 0, 0}};
     chk c = {err, errlen};

@@ -1,6 +1,6 @@
 /* Building and writing the v1 run report. */
 #include "report_json.h"
-#include "json_flags.h"
+#include "json_flat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 
 #include "loopcompat/loop.h"
 #include "report_dest.h"
+#include "report_load.h"
 #include "result.h"
 
 int64_t lc_report_now_ms(void)
@@ -57,6 +58,7 @@ json_t *lc_report_build(const lc_report_info *info, const lc_plan *plan, const l
     json_t *doc = json_object();
     json_object_set_new(doc, "format", json_string("loopcompat-report"));
     json_object_set_new(doc, "format_version", json_integer(1));
+    json_object_set_new(doc, "format_minor", json_integer(LC_REPORT_FORMAT_MINOR));
     json_object_set_new(doc, "generator",
                         json_pack("{s:s, s:s, s:s}", "name", "loopcompat", "version",
                                   LC_VERSION_STRING, "revision", LC_REVISION));
@@ -111,7 +113,7 @@ int lc_report_write(json_t *doc, const char *path, char *err, size_t errlen)
     if (lc_dest_open(&d, path, err, errlen) != 0)
         return -EIO;
     int e = 0;
-    if (json_dump_callback(doc, dump_cb, &d, JSON_INDENT(2) | LC_JSON_REALS) < 0 || dump_cb("\n", 1, &d) < 0)
+    if (lc_json_dump_flat(doc, dump_cb, &d) < 0 || dump_cb("\n", 1, &d) < 0)
         e = d.error ? d.error : EIO;
     if ((rc = lc_dest_commit(&d, e, path, derr, sizeof derr)) != 0) {
         snprintf(err, errlen, "%s: cannot write the report: %s", path, strerror(-rc));

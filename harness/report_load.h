@@ -16,6 +16,12 @@
 extern "C" {
 #endif
 
+/* The minor version the writers put in "format_minor": additions to
+ * format 1 that old readers can ignore (1: a distribution may carry a
+ * "histogram").  Documents without it (written before it existed) are
+ * minor 0 and load as ever. */
+#define LC_REPORT_FORMAT_MINOR 1
+
 typedef enum lc_doc_kind {
     LC_DOC_ANY = 0, /* as an argument: either kind */
     LC_DOC_REPORT = 1,

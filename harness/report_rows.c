@@ -1,6 +1,7 @@
 /* Documents as rows: arena, interned names, row index, conversions. */
 #include "report_rows.h"
 #include "json_flags.h"
+#include "json_flat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,7 +299,7 @@ static int write_indented(FILE *out, const char *text, const char *indent)
 
 int lc_rdoc_write(const lc_rdoc *d, FILE *out)
 {
-    char *head = json_dumps(d->head, JSON_INDENT(2) | LC_JSON_REALS);
+    char *head = lc_json_dumps_flat(d->head);
     static const char tail[] = "\"results\": []\n}";
     size_t hl = head ? strlen(head) : 0, tl = sizeof tail - 1;
     /* "results" is the last key of a matrix (lc_rdoc_merge builds it so). */
@@ -314,7 +315,7 @@ int lc_rdoc_write(const lc_rdoc *d, FILE *out)
         rc = fputs(head, out) == EOF ? -1 : 0;
         for (size_t i = 0; rc == 0 && i < d->n; i++) {
             json_t *r = lc_row_json(&d->rows[i]);
-            char *text = r ? json_dumps(r, JSON_INDENT(2) | LC_JSON_REALS) : NULL;
+            char *text = r ? lc_json_dumps_flat(r) : NULL;
             json_decref(r);
             rc = text && fputs("\n    ", out) != EOF ? write_indented(out, text, "    ") : -1;
             free(text);

@@ -70,8 +70,8 @@ json_t *lc_rdoc_to_json(const lc_rdoc *d);
  * memory). */
 json_t *lc_row_json(const struct lc_row *row);
 
-/* Writes a matrix exactly as json_dumps(lc_rdoc_to_json(d), JSON_INDENT(2))
- * followed by a newline would, one row at a time.  0 or -1. */
+/* Writes a matrix exactly as lc_json_dumps_flat(lc_rdoc_to_json(d))
+ * (json_flat.h) followed by a newline would, one row at a time.  0 or -1. */
 int lc_rdoc_write(const lc_rdoc *d, FILE *out);
 
 /* Reads (path or URL), parses and checks a document as rows; errors and

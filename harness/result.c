@@ -1,6 +1,7 @@
 /* The case API (cases/lc_case.h): status rules, evidence, refs and
  * measurements, collected into one JSON record per case run. */
 #include "result.h"
+#include "histogram.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -291,6 +292,11 @@ void lc_case_measure_distribution(lc_case_ctx *ctx, const char *name, double *sa
     json_object_set_new(m, "p99", json_real(percentile(samples, n, 99)));
     json_object_set_new(m, "max", json_real(samples[n - 1]));
     json_object_set_new(m, "mean", json_real(sum / (double)n));
+    /* The shape beside the percentiles (histogram.h); left out only when
+     * it cannot be written. */
+    json_t *h = lc_histogram_build(samples, n);
+    if (h)
+        json_object_set_new(m, "histogram", h);
 }
 
 json_t *lc_json_text(const char *s)

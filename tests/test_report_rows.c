@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "json_flags.h"
+#include "json_flat.h"
 #include "matrix.h"
 #include "report_load.h"
 #include "report_rows.h"
@@ -126,7 +127,7 @@ START_TEST(test_write_matches_dumps)
     ck_assert_uint_eq(st.replaced, 4);
     json_t *mj = lc_rdoc_to_json(m);
     ck_assert_ptr_nonnull(mj);
-    char *want = json_dumps(mj, JSON_INDENT(2) | LC_JSON_REALS);
+    char *want = lc_json_dumps_flat(mj);
     char *got = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&got, &len);

@@ -35,8 +35,13 @@ static int parse(unsigned which, int argc, char **argv)
             abort();
         return rc;
     }
-    case 3:
-        return lc_validate_parse_args(argc, argv);
+    case 3: {
+        int first = 0;
+        int rc = lc_validate_parse_args(argc, argv, &first);
+        if (rc == LC_ARGS_CONTINUE && (first < 1 || first >= argc))
+            abort();
+        return rc;
+    }
     case 4: {
         lc_publish_args a;
         int rc = lc_publish_parse_args(argc, argv, &a);

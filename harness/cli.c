@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_opt.h"
 #include "cmd_args.h"
 #include "commands.h"
 #include "report_io.h"
@@ -49,10 +50,22 @@ void lc_cli_getopt_problem(int c, int optopt_val, char **argv, int optind_val, c
     const char *arg = argv[optind_val - 1];
     if (c == ':')
         snprintf(buf, len, "option '%s' needs a value", arg);
+    else if (optopt_val && arg[0] == '-' && arg[1] == '-' && strchr(arg, '='))
+        /* glibc sets optopt to a known long option's val when it was given
+         * a value it does not take, and to 0 for an unknown one. */
+        snprintf(buf, len, "option '%.*s' takes no value", (int)(strchr(arg, '=') - arg), arg);
     else if (optopt_val && optopt_val < 256 && arg[0] == '-' && arg[1] != '-')
         snprintf(buf, len, "unknown option '-%c'", optopt_val);
     else
         snprintf(buf, len, "unknown option '%s'", arg);
+}
+
+int lc_cli_getopt_fail(const char *cmd, int c, char **argv)
+{
+    char problem[256];
+    lc_cli_getopt_problem(c, optopt, argv, optind, problem, sizeof problem);
+    lc_cmd_error(cmd, "%s (see loopcompat %s --help)", problem, cmd);
+    return 2;
 }
 
 typedef struct run_state {
@@ -188,7 +201,7 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
                    "                          completion: the backend performs stream I/O,\n"
                    "                          on backends that can)\n"
                    "  --stress                also run the stress cases\n"
-                   "  --quiet                 no matrix, no progress: the summary only\n"
+                   "  -q, --quiet             no matrix, no progress: the summary only\n"
                    "  --color[=WHEN]          colour the matrix: auto (default; a terminal, not\n"
                    "                          TERM=dumb, NO_COLOR unset or empty), always, never\n"
                    "  --junit FILE            also write JUnit XML (one testsuite per backend)\n"

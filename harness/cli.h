@@ -16,6 +16,10 @@ int lc_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 void lc_cli_getopt_problem(int c, int optopt_val, char **argv, int optind_val, char *buf,
                            unsigned len);
 
+/* For the report commands: that problem as "loopcompat CMD: unknown option
+ * '--frob' (see loopcompat CMD --help)", one line on stderr; returns 2. */
+int lc_cli_getopt_fail(const char *cmd, int c, char **argv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -36,8 +36,9 @@ typedef struct lc_render_args {
 } lc_render_args;
 int lc_render_parse_args(int argc, char **argv, lc_render_args *a);
 
-/* The inputs are the arguments after the options check: argv[1..argc). */
-int lc_validate_parse_args(int argc, char **argv);
+/* *first: where the inputs start, argv[*first..argc) (getopt_long moves
+ * the options before them). */
+int lc_validate_parse_args(int argc, char **argv, int *first);
 
 typedef struct lc_publish_args {
     const char *src, *url, *method, *token_env;

@@ -1,9 +1,11 @@
 /* loopcompat merge REPORT... -o MATRIX */
+#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cli_opt.h"
 #include "cmd_args.h"
 #include "commands.h"
@@ -17,31 +19,34 @@ static const char usage[] =
     "usage: loopcompat merge REPORT... -o MATRIX\n"
     "Merges run reports (and matrices) into one loopcompat-matrix v1 document.\n"
     "Runs with the same platform_id must have identical run_info, or the merge is\n"
-    "refused; within a platform the later run wins per (case, backend, variant).\n";
+    "refused; within a platform the later run wins per (case, backend, variant).\n"
+    "  REPORT...              reports or matrices: files, or http/https/file URLs\n"
+    "  -o, --output MATRIX    the matrix to write (atomically; not one of the inputs)\n"
+    "  -h, --help             show this help\n";
 
 int lc_merge_parse_args(int argc, char **argv, lc_merge_args *a)
 {
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
     a->out = NULL;
     a->n = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m = lc_opt_value("merge", argc, argv, &i, "-o", &v);
-        if (m == 0)
-            m = lc_opt_value("merge", argc, argv, &i, "--output", &v);
-        if (m < 0)
-            return 2;
-        if (m) {
-            a->out = v;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            lc_cmd_error("merge", "unknown option %s (see loopcompat merge --help)", argv[i]);
-            return 2;
-        } else {
-            a->inputs[a->n++] = argv[i];
+    /* 0, not 1: glibc then resets all its state (getopt(3)). */
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': a->out = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: return lc_cli_getopt_fail("merge", c, argv);
         }
     }
+    /* getopt_long has moved the operands after the options. */
+    for (int i = optind; i < argc; i++)
+        a->inputs[a->n++] = argv[i];
     if (!a->out || a->n == 0) {
         lc_cmd_error("merge", "expected REPORT... and -o MATRIX (see loopcompat merge --help)");
         return 2;

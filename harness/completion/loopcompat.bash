@@ -36,7 +36,7 @@ _loopcompat()
     list) opts="--help" ;;
     info) opts="--json --help" ;;
     diff) opts="--tolerance --json --help" ;;
-    merge) opts="-o --help" ;;
+    merge) opts="-o --output --help" ;;
     render) opts="--html --markdown --differences --help" ;;
     publish) opts="--url --method --token-env --allow-http-token --retries --connect-timeout
                    --timeout --help" ;;

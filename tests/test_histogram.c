@@ -129,37 +129,6 @@ START_TEST(test_build_counts_every_sample)
 }
 END_TEST
 
-/* The case API writes the histogram beside the percentiles. */
-START_TEST(test_case_api_writes_it)
-{
-    lc_case_ctx *ctx = lc_ctx_new("poll", NULL, NULL, "/tmp");
-    double s[100];
-    for (int i = 0; i < 100; i++)
-        s[i] = 100 - i;
-    lc_case_measure_distribution(ctx, "lateness", s, 100, "us");
-    lc_case_pass(ctx, "ok");
-    json_t *rec = lc_ctx_record(ctx);
-    json_t *d = json_object_get(json_object_get(rec, "measurements"), "lateness");
-    json_t *h = json_object_get(d, "histogram");
-    ck_assert_ptr_nonnull(h);
-    /* 1..100: one each up to 8 ([1, 1.125) ... [7.5, 8)), then wider;
-     * [96, 104) holds 96..100. */
-    json_t *b = json_object_get(h, "buckets");
-    ck_assert_int_eq(json_integer_value(json_array_get(json_array_get(b, 0), 0)), 1);
-    json_t *last = json_array_get(b, json_array_size(b) - 1);
-    ck_assert_int_eq(json_integer_value(json_array_get(last, 0)), 96);
-    ck_assert_int_eq(json_integer_value(json_array_get(last, 1)), 104);
-    ck_assert_int_eq(json_integer_value(json_array_get(last, 2)), 5);
-    json_int_t sum = 0;
-    size_t i;
-    json_t *v;
-    json_array_foreach(b, i, v) sum += json_integer_value(json_array_get(v, 2));
-    ck_assert_int_eq(sum, 100);
-    json_decref(rec);
-    lc_ctx_free(ctx);
-}
-END_TEST
-
 static json_t *load_old(void)
 {
     char err[512];
@@ -437,7 +406,6 @@ int main(void)
     tcase_add_test(t, test_bucket_edges);
     tcase_add_test(t, test_bucket_properties);
     tcase_add_test(t, test_build_counts_every_sample);
-    tcase_add_test(t, test_case_api_writes_it);
     tcase_add_test(t, test_check_rejects_malformed);
     suite_add_tcase(s, t);
     t = tcase_create("documents");

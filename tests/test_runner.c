@@ -527,6 +527,20 @@ START_TEST(test_measurements)
     ck_assert_double_eq(json_real_value(json_object_get(d, "p99")), 99);
     ck_assert_double_eq(json_real_value(json_object_get(d, "max")), 100);
     ck_assert_double_eq(json_real_value(json_object_get(d, "mean")), 50.5);
+    /* Its shape beside them (histogram.h): 1..100 in log2x8 buckets, one
+     * sample each up to 8, then wider; [96, 104) holds 96..100. */
+    json_t *b = json_object_get(json_object_get(d, "histogram"), "buckets");
+    ck_assert_uint_gt(json_array_size(b), 8);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_array_get(b, 0), 0)), 1);
+    json_t *last = json_array_get(b, json_array_size(b) - 1);
+    ck_assert_int_eq(json_integer_value(json_array_get(last, 0)), 96);
+    ck_assert_int_eq(json_integer_value(json_array_get(last, 1)), 104);
+    ck_assert_int_eq(json_integer_value(json_array_get(last, 2)), 5);
+    json_int_t sum = 0;
+    size_t bi;
+    json_t *bv;
+    json_array_foreach(b, bi, bv) sum += json_integer_value(json_array_get(bv, 2));
+    ck_assert_int_eq(sum, 100);
     json_t *l = json_object_get(m, "max_fds");
     ck_assert_str_eq(json_string_value(json_object_get(l, "kind")), "limit");
     ck_assert_str_eq(json_string_value(json_object_get(l, "stopped_by")), "EMFILE");

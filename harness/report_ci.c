@@ -29,3 +29,18 @@ void lc_result_refs_text(const json_t *result, char *buf, size_t len)
         n += (size_t)w;
     }
 }
+
+json_t *lc_report_ci_measurements(const json_t *result)
+{
+    json_t *m = json_deep_copy(json_object_get(result, "measurements"));
+    if (!json_is_object(m)) {
+        json_decref(m);
+        return json_object();
+    }
+    const char *name;
+    json_t *one;
+    json_object_foreach(m, name, one)
+        if (json_is_object(one))
+            json_object_del(one, "histogram");
+    return m;
+}

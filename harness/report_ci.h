@@ -35,6 +35,11 @@ int lc_report_junit_stream(const json_t *report, FILE *out);
 int lc_report_tap_stream(const json_t *report, FILE *out); /* TAP 13 */
 int lc_report_tap_stream_version(const json_t *report, FILE *out, int version);
 
+/* A result's measurements as the CI formats show them: a new object (free
+ * it with json_decref) without the distributions' histograms, which are for
+ * plotting and would bury the figures a reader of a CI log wants. */
+json_t *lc_report_ci_measurements(const json_t *result);
+
 /* Writes what one of the stream functions produces to path atomically. */
 int lc_report_write_with(int (*fn)(const json_t *, FILE *), const json_t *report,
                          const char *path, char *err, size_t errlen);

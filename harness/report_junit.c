@@ -160,7 +160,7 @@ static void testcase(FILE *out, const json_t *r, const char *backend)
     /* A refusal that passes carries its documentation (details: status,
      * expected, refs, evidence, message), so a reader sees why it passed. */
     int refusal = o == O_PASS && strcmp(str(r, "status"), "UNSUPPORTED") == 0;
-    json_t *m = json_object_get(r, "measurements");
+    json_t *m = lc_report_ci_measurements(r);
     if (refusal || json_object_size(m)) {
         fputs("      <system-out>", out);
         if (refusal)
@@ -173,6 +173,7 @@ static void testcase(FILE *out, const json_t *r, const char *backend)
         }
         fputs("</system-out>\n", out);
     }
+    json_decref(m);
     fputs("    </testcase>\n", out);
 }
 

@@ -66,8 +66,13 @@ static void diagnostics(FILE *out, const json_t *r)
     fputs("  ---\n", out);
     for (int i = 0; keys[i]; i++) {
         json_t *v = json_object_get(r, keys[i]);
+        int meas = v && strcmp(keys[i], "measurements") == 0;
+        if (meas)
+            v = lc_report_ci_measurements(r);
         if (v)
             yaml_json(out, keys[i], v);
+        if (meas)
+            json_decref(v);
     }
     fputs("  ...\n", out);
 }

@@ -26,6 +26,15 @@ rc=$?
 "$LC" validate "$W/run.json" || fail "the run's report"
 xmllint --noout --schema "$XSD" "$W/run.xml" || fail "the run's JUnit against the XSD"
 
+# A distribution's histogram is in the report, not in the CI formats: they
+# keep the percentiles.
+"$LC" run --case timers/never-early --backend poll --quiet --expectations "$EXP" \
+    --output "$W/hist.json" --junit "$W/hist.xml" --tap "$W/hist.tap" > "$W/hist.out" 2>&1
+[ $? -le 1 ] || { cat "$W/hist.out"; fail "the timers run"; }
+grep -q '"histogram"' "$W/hist.json" || fail "no histogram in the timers run's report"
+grep -q 'p50' "$W/hist.xml" || fail "the timers run's JUnit lacks its percentiles"
+if grep -q histogram "$W/hist.xml" "$W/hist.tap"; then fail "a histogram in the JUnit or TAP"; fi
+
 # The XSD check can fail, on what the Jenkins schema rejects: skipped= on
 # <testsuites>, message= on <skipped>, <properties> in a <testcase>.
 reject() { # WHAT SED-EXPRESSION

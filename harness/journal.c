@@ -2,6 +2,7 @@
 #include "journal.h"
 #include "json_flags.h"
 #include "report_dest.h"
+#include "report_load.h"
 #include "text.h"
 
 #include <errno.h>
@@ -414,6 +415,7 @@ json_t *lc_journal_to_report(const char *name, const char *data, size_t len, cha
     json_t *rows = json_array();
     json_object_set_new(doc, "format", json_string("loopcompat-report"));
     json_object_set_new(doc, "format_version", json_integer(1));
+    json_object_set_new(doc, "format_minor", json_integer(LC_REPORT_FORMAT_MINOR));
     json_object_foreach(h, key, v)
     {
         if (strcmp(key, "format") != 0 && strcmp(key, "format_version") != 0)

@@ -30,7 +30,8 @@
 #define RUN_USAGE                                                                            \
     "loopcompat run [--backend LIST] [--case GLOB] [-j N] [--output FILE] "                 \
     "[--timeout-multiplier X] [--expectations FILE] [--variants LIST] [--stress] [--quiet] " \
-    "[--junit FILE] [--tap FILE] [--tap-version 13|14] [--baseline REPORT] [--resume] "     \
+    "[--junit FILE] [--tap FILE] [--tap-version 13|14] [--baseline REPORT] "                 \
+    "[--baseline-missing=fail|warn] [--resume] "                                             \
     "[--color[=WHEN]]"
 
 int lc_cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
@@ -129,6 +130,7 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
         {"tap", required_argument, NULL, 'T'},
         {"tap-version", required_argument, NULL, 'P'},
         {"baseline", required_argument, NULL, 'B'},
+        {"baseline-missing", required_argument, NULL, 'M'},
         {"resume", no_argument, NULL, 'R'},
         {"color", optional_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
@@ -166,6 +168,12 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
                                           optarg);
             break;
         case 'B': a->baseline = optarg; break;
+        case 'M':
+            if (strcmp(optarg, "fail") != 0 && strcmp(optarg, "warn") != 0)
+                return lc_cli_usage_error("run", RUN_USAGE,
+                                          "--baseline-missing: '%s' is not fail or warn", optarg);
+            a->baseline_missing_warn = optarg[0] == 'w';
+            break;
         case 'R': a->resume = 1; break;
         case 'C':
             /* A bare --color is always, as in GNU ls(1). */
@@ -210,6 +218,9 @@ int lc_run_parse_args(int argc, char **argv, lc_run_args *a)
                    "                          prove) or 14\n"
                    "  --baseline REPORT       compare with REPORT (file or URL) as `loopcompat\n"
                    "                          diff` does; exit 1 on a regression\n"
+                   "  --baseline-missing=fail|warn\n"
+                   "                          a baseline that does not exist (no file, HTTP 404):\n"
+                   "                          fail (default, exit 2), or warn and run without it\n"
                    "  --resume                finish an interrupted run from FILE.journal: keep\n"
                    "                          its results, run the rest (same options as before)\n"
                    "\nResults are appended to FILE.journal as they complete (fsync'd), so a\n"
@@ -281,7 +292,8 @@ int lc_cmd_run(int argc, char **argv)
     status = 2;
     const char *backends = a.backends, *output = a.output, *exp_path = a.expectations,
                *variants = a.variants;
-    lc_run_outputs outs = {a.junit, a.tap, a.baseline, NULL, a.tap_version};
+    lc_run_outputs outs = {a.junit, a.tap, a.baseline, NULL, a.tap_version,
+                           a.baseline_missing_warn};
     lc_journal journal = {-1, NULL, 0, 0, 0};
     lc_run_tmp rtmp = {"", -1, NULL, 0};
     int keep_journal = 1;

@@ -60,6 +60,7 @@ typedef struct lc_run_args {
     double timeout_multiplier;
     const char *junit, *tap, *baseline;
     int tap_version; /* 13 or 14 */
+    int baseline_missing_warn; /* --baseline-missing=warn: a missing baseline is a warning */
 } lc_run_args;
 int lc_run_parse_args(int argc, char **argv, lc_run_args *a);
 void lc_run_args_free(lc_run_args *a);

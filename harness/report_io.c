@@ -65,6 +65,8 @@ static int membuf_append(struct membuf *b, const void *p, size_t n)
 
 /* Set by a failed transfer, for lc_report_fetch_network_failed. */
 static int fetch_network_failed;
+/* Set when the source does not exist, for lc_report_fetch_missing. */
+static int fetch_missing;
 
 #ifdef LC_HAVE_CURL
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
@@ -147,6 +149,8 @@ static int fetch_url(const char *url, const char *shown, struct membuf *b, char 
     if (strncmp(url, "file://", 7) != 0 && (status < 200 || status > 299)) {
         /* A 404, like a missing file, is bad input. */
         fetch_network_failed = status < 100 || lc_http_status_remote(status);
+        /* RFC 9110 §15.5.5 and §15.5.11: nothing there (for now, or for good). */
+        fetch_missing = status == 404 || status == 410;
         snprintf(err, errlen, "%s: HTTP status %ld", shown, status);
         return -1;
     }
@@ -166,8 +170,11 @@ static int fetch_url(const char *url, const char *shown, struct membuf *b, char 
 static int read_path(const char *path, struct membuf *b, char *err, size_t errlen)
 {
     int fd = lc_dest_open_input(path, err, errlen);
-    if (fd < 0)
+    if (fd < 0) {
+        struct stat st; /* errno after the message was formatted: asked again */
+        fetch_missing = stat(path, &st) != 0 && errno == ENOENT;
         return -1;
+    }
     char chunk[65536];
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof chunk);
@@ -286,9 +293,32 @@ int lc_report_fetch_network_failed(void)
     return fetch_network_failed;
 }
 
+int lc_report_fetch_missing(void)
+{
+    return fetch_missing;
+}
+
+int lc_report_read_path(const char *path, char **data, size_t *len, char *err, size_t errlen)
+{
+    fetch_missing = 0;
+    struct membuf b = {.max = LC_REPORT_MAX_BYTES};
+    if (read_path(path, &b, err, errlen) != 0) {
+        free(b.data);
+        return -1;
+    }
+    if (!b.data && membuf_append(&b, "", 0) != 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    *data = b.data;
+    *len = b.len;
+    return 0;
+}
+
 int lc_report_fetch(const char *src, char **data, size_t *len, char *err, size_t errlen)
 {
     fetch_network_failed = 0;
+    fetch_missing = 0;
     struct membuf b = {.max = LC_REPORT_MAX_BYTES};
     /* A URL is named in errors without its credentials (text.h). */
     char shown[1024];

@@ -27,6 +27,16 @@ int lc_report_fetch(const char *src, char **data, size_t *len, char *err, size_t
  * connection, DNS, TLS, timeout, lc_http_status_remote): the remote end,
  * not the input, was the problem.  A 404 (a wrong URL) is not. */
 int lc_report_fetch_network_failed(void);
+/* Whether the last lc_report_fetch or lc_report_read_path failed because
+ * its source does not exist: a path (ENOENT) or an http(s) URL answering
+ * 404 Not Found or 410 Gone. */
+int lc_report_fetch_missing(void);
+
+/* Reads a regular file (lc_dest_open_input) as it is, no gunzip, up to
+ * LC_REPORT_MAX_BYTES, into a malloc'd NUL-terminated buffer.  0, or -1
+ * with a one-line message in err. */
+int lc_report_read_path(const char *path, char **data, size_t *len, char *err, size_t errlen);
+
 /* Whether an HTTP status is the server's failure, worth a retry: 5xx
  * (RFC 9110 §15.6), 408 Request Timeout and 429 Too Many Requests
  * (RFC 6585 §4); other 4xx refuse what the client sent (§15.5). */

@@ -18,6 +18,11 @@ int lc_run_outputs_prepare(lc_run_outputs *o, char *err, size_t errlen)
         return 0;
     char lerr[768];
     o->base = lc_doc_load(o->baseline, LC_DOC_REPORT, NULL, lerr, sizeof lerr);
+    if (!o->base && o->missing_warn && lc_report_fetch_missing()) {
+        fprintf(stderr, "loopcompat run: warning: --baseline: %s; going on without a baseline\n",
+                lerr);
+        return 0;
+    }
     if (!o->base) {
         snprintf(err, errlen, "--baseline: %s", lerr);
         return -1;

@@ -18,10 +18,14 @@ typedef struct lc_run_outputs {
     const char *baseline; /* path or URL, or NULL */
     json_t *base;         /* the loaded baseline */
     int tap_version;      /* 13 or 14 (--tap-version) */
+    int missing_warn;     /* --baseline-missing=warn */
 } lc_run_outputs;
 
 /* Loads the baseline before the run, so a bad one fails in a second rather
- * than after the run.  0, or -1 with a one-line message in err. */
+ * than after the run.  0, or -1 with a one-line message in err.  With
+ * missing_warn, a baseline that does not exist (no such file, or HTTP 404
+ * or 410) prints one warning line and gives 0 with no baseline: a
+ * project's first run has none yet. */
 int lc_run_outputs_prepare(lc_run_outputs *o, char *err, size_t errlen);
 
 /* Checks every destination of the run before the first case, so that a bad

@@ -148,10 +148,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CURL *h = curl_easy_init();
     if (!h)
         return 0;
-    lc_publish_args o = {"report.json", url, "PUT", NULL, 3, 2, 2};
+    lc_publish_args o = {.src = "report.json", .url = url, .method = "PUT", .retries = 3,
+                         .connect_timeout = 2, .timeout = 2};
     static const unsigned char body[] = "{}";
     lc_publish_outcome out;
-    lc_publish_attempt(h, &o, body, sizeof body - 1, NULL, &out);
+    lc_publish_body b = {body, sizeof body - 1, "application/json", 0};
+    lc_publish_attempt(h, &o, "PUT", url, &b, NULL, &out);
     curl_easy_cleanup(h);
     if (out.retry_after < 0 || out.retry_after > LC_PUBLISH_RETRY_AFTER_CAP_S)
         abort();

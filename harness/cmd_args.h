@@ -45,9 +45,14 @@ typedef struct lc_publish_args {
     long retries;
     double connect_timeout, timeout;
     int allow_http_token; /* send the token over http:// to a host not loopback */
+    int gzip;             /* --gzip: the body gzipped, Content-Encoding: gzip */
+    const char *latest;   /* --latest: NULL, "" (latest + the URL's extension) or a name */
+    const char *content_type; /* --content-type, or NULL: from the file's name */
 } lc_publish_args;
 /* Fills in the defaults first. */
 int lc_publish_parse_args(int argc, char **argv, lc_publish_args *a);
+/* publish --help. */
+extern const char lc_publish_usage[];
 
 /* run.  globs is allocated (argc + 1 entries): free with lc_run_args_free,
  * whatever the parser returned. */

@@ -24,7 +24,7 @@ static const command commands[] = {
     {"diff", lc_cmd_diff, "compare two reports: regressions, fixes, changed measurements"},
     {"merge", lc_cmd_merge, "merge run reports from many platforms into one matrix"},
     {"render", lc_cmd_render, "render a matrix or report as HTML and Markdown"},
-    {"publish", lc_cmd_publish, "upload a report over HTTP(S), gzipped, with retries"},
+    {"publish", lc_cmd_publish, "upload a report or a rendered site over HTTP(S), with retries"},
     {"validate", lc_cmd_validate, "check a report or matrix, naming the first bad field"},
 };
 

@@ -29,9 +29,19 @@ typedef struct lc_publish_outcome {
     char cerr[CURL_ERROR_SIZE];
 } lc_publish_outcome;
 
-/* One upload of body (len bytes, gzipped) as o says, on handle h. */
-void lc_publish_attempt(CURL *h, const lc_publish_args *o, const unsigned char *body,
-                        size_t len, const char *token, lc_publish_outcome *out);
+/* A request body: its bytes as sent, its media type, and whether they are
+ * gzip (sent with Content-Encoding: gzip, RFC 9110 §8.4). */
+typedef struct lc_publish_body {
+    const unsigned char *data;
+    size_t len;
+    const char *content_type;
+    int gzip;
+} lc_publish_body;
+
+/* One request on handle h: method (PUT, POST or MKCOL) to url, with body b
+ * (NULL: none), the timeouts of o, and the bearer token if not NULL. */
+void lc_publish_attempt(CURL *h, const lc_publish_args *o, const char *method, const char *url,
+                        const lc_publish_body *b, const char *token, lc_publish_outcome *out);
 
 enum { LC_PUBLISH_STORED = 0, LC_PUBLISH_RETRY = 1, LC_PUBLISH_GIVE_UP = 2 };
 

@@ -28,18 +28,20 @@ _loopcompat()
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
         --tap-version) COMPREPLY=($(compgen -W "13 14" -- "$cur")); return ;;
+        --baseline-missing) COMPREPLY=($(compgen -W "fail warn" -- "$cur")); return ;;
         --variants) COMPREPLY=($(compgen -W "coarse-timeout completion" -- "$cur")); return ;;
         esac
         opts="--backend --case --jobs --output --timeout-multiplier --expectations --variants
-              --stress --quiet --junit --tap --tap-version --baseline --resume --color --color=auto
+              --stress --quiet --junit --tap --tap-version --baseline --baseline-missing=fail
+              --baseline-missing=warn --resume --color --color=auto
               --color=always --color=never --help" ;;
     list) opts="--help" ;;
     info) opts="--json --help" ;;
     diff) opts="--tolerance --json --help" ;;
     merge) opts="-o --output --help" ;;
     render) opts="--html --markdown --differences --help" ;;
-    publish) opts="--url --method --token-env --allow-http-token --retries --connect-timeout
-                   --timeout --help" ;;
+    publish) opts="--url --gzip --latest --content-type --method --token-env --allow-http-token
+                   --retries --connect-timeout --timeout --help" ;;
     validate) opts="--help" ;;
     help) [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "$commands" -- "$cur")); return ;;
     esac

@@ -16,6 +16,10 @@ and serves until killed.  MODE:
   escapes       answers 403 with ESC, BEL, BS, CR, DEL and a C1 CSI in its
                 reason phrase and in a body that tries to forge a line
   serve         GET serves the file DIR/PATH (the query ignored); logs
+  webdav        RFC 4918 collections in memory: MKCOL makes one (201; 405 if
+                it exists, 409 if its parent does not), PUT into a missing
+                collection is 409 Conflict (section 9.7.1), else 201; logs
+                like 503-then-201
 """
 import http.server
 import json
@@ -135,10 +139,46 @@ def silent(sock):
         threading.Thread(target=drain, daemon=True).start()
 
 
+class WebdavHandler(http.server.BaseHTTPRequestHandler):
+    collections = {"/"}
+    lock = threading.Lock()
+
+    def _answer(self, status):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        log_request(self, status, len(body))
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_MKCOL(self):
+        path = self.path if self.path.endswith("/") else self.path + "/"
+        parent = path[:path.rstrip("/").rfind("/") + 1]
+        with WebdavHandler.lock:
+            if path in WebdavHandler.collections:
+                status = 405
+            elif parent not in WebdavHandler.collections:
+                status = 409
+            else:
+                WebdavHandler.collections.add(path)
+                status = 201
+        self._answer(status)
+
+    def do_PUT(self):
+        parent = self.path[:self.path.rfind("/") + 1]
+        with WebdavHandler.lock:
+            status = 201 if parent in WebdavHandler.collections else 409
+        self._answer(status)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
 def main():
     mode, portfile = sys.argv[1], sys.argv[2]
     handlers = {"503-then-201": FlakyHandler, "echo-auth": EchoAuthHandler,
-                "escapes": EscapesHandler, "serve": ServeHandler}
+                "escapes": EscapesHandler, "serve": ServeHandler,
+                "webdav": WebdavHandler}
     if mode in handlers:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handlers[mode])
         server.logfile = sys.argv[3]

@@ -101,6 +101,21 @@ cat "$W/dead.out"
 tail -1 "$W/dead.out" | grep -q "gave up after 2 attempts" || fail "no give-up line"
 echo "dead port: exit 3"
 
+# 3b. A WebDAV server that answers a PUT into a missing collection with 409
+#     Conflict (RFC 4918 section 9.7.1): the collections above are made with
+#     MKCOL, outermost first, and the PUT sent once more; with --latest, the
+#     copy goes next to it without another MKCOL.
+start_server webdav dav
+"$LC" publish "$W/report.json" --url "http://127.0.0.1:$PORT/r/linux/run-1.json" --latest \
+    --retries 0 > "$W/dav.out" 2>&1
+rc=$?
+cat "$W/dav.out" "$W/dav.log"
+[ $rc -eq 0 ] || fail "publish to a WebDAV server without the collections exited $rc"
+printf '%s\n' "PUT /r/linux/run-1.json 409" "MKCOL /r/ 201" "MKCOL /r/linux/ 201" \
+    "PUT /r/linux/run-1.json 201" "PUT /r/linux/latest.json 201" > "$W/dav.want"
+cut -d' ' -f1-3 "$W/dav.log" | cmp -s - "$W/dav.want" || fail "not the requests of RFC 4918: $(cat "$W/dav.log")"
+echo "409 Conflict: collections made with MKCOL, then stored"
+
 # 4. A server that echoes the request line and the Authorization header in
 #    its reason phrase, and the header JSON-escaped in its body: the token
 #    (in any of those forms, whole or cut) and the URL's credentials are

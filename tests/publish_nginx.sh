@@ -13,6 +13,9 @@
 # Exit 77 (skipped) when nginx or curl is not installed.
 set -u
 LC=$1 EXP=$2 W=$3
+# Absolute: the CI job below runs in a directory of its own.
+LC=$(cd "$(dirname "$LC")" && pwd)/$(basename "$LC")
+EXP=$(cd "$(dirname "$EXP")" && pwd)/$(basename "$EXP")
 NGINX=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null) || { echo "nginx not installed: skipping"; exit 77; }
 [ -n "$NGINX" ] || { echo "nginx not installed: skipping"; exit 77; }
 command -v curl >/dev/null || { echo "curl not installed: skipping"; exit 77; }
@@ -225,6 +228,28 @@ if [ -n "$CHROMIUM" ]; then
 else
     echo "note: chromium not installed: the browser check is not run"
 fi
+
+# 7. The CI job of docs/reports.md, twice, from a directory of its own: the
+#    first run finds no baseline (404: one warning) and publishes its
+#    report and latest.json; the second compares with that, and is green.
+mkdir -p "$W/ci" || fail "mkdir ci"
+for n in 1 2; do
+    (cd "$W/ci" && "$LC" run --case 'callbacks/*' --backend poll -j 2 --quiet --expectations "$EXP" \
+        --output report.json --junit junit.xml --tap report.tap \
+        --baseline "$BASE/reports/ci/latest.json" --baseline-missing=warn) > "$W/ci/run$n.out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] || { cat "$W/ci/run$n.out"; fail "CI run $n exited $rc"; }
+    (cd "$W/ci" && "$LC" publish report.json --url "$BASE/reports/ci/run-$n.json" --latest \
+        --retries 4) > "$W/ci/publish$n.out" 2>&1 || { cat "$W/ci/publish$n.out"; fail "CI publish $n"; }
+    (cd "$W/ci" && "$LC" render report.json --html site && "$LC" publish site --url "$BASE/reports/ci/site/") \
+        > "$W/ci/site$n.out" 2>&1 || { cat "$W/ci/site$n.out"; fail "CI site $n"; }
+    same /reports/ci/latest.json "$W/ci/report.json"
+done
+grep -q "warning: --baseline: .*HTTP status 404" "$W/ci/run1.out" || fail "CI run 1: no warning"
+grep -q "warning" "$W/ci/run2.out" && fail "CI run 2 warned: $(grep warning "$W/ci/run2.out")"
+grep -q "compared with the baseline" "$W/ci/run2.out" || fail "CI run 2 did not compare"
+grep -q "^summary: 0 regressions" "$W/ci/run2.out" || { cat "$W/ci/run2.out"; fail "CI run 2: not 0 regressions"; }
+echo "CI job twice: green without a baseline, then green against the first run's latest.json"
 
 # Overwrite in place: PUT again, 204 from nginx, still 2xx.
 "$LC" publish "$W/report.json" --url "$BASE$DATED" > "$W/again.out" 2>&1 ||

@@ -29,7 +29,8 @@ start_server() { # MODE NAME
     python3 "$SERVER" "$1" "$W/$2.port" "$W/$2.log" > "$W/$2.server.out" 2>&1 &
     PIDS="$PIDS $!"
     i=0
-    while [ ! -s "$W/$2.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    # 30 s: python3 alone took over 5 s to start on a loaded 2-core machine.
+    while [ ! -s "$W/$2.port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     [ -s "$W/$2.port" ] || fail "fault server $1 did not start"
     PORT=$(cat "$W/$2.port")
 }

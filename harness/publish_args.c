@@ -75,7 +75,6 @@ int lc_publish_parse_args(int argc, char **argv, lc_publish_args *o)
         {0, 0, 0, 0},
     };
     *o = (lc_publish_args){NULL, NULL, "PUT", NULL, 3, 10, 60, 0, 0, NULL, NULL};
-    char problem[256];
     int c;
     /* 0, not 1: glibc resets all its state (getopt(3)). */
     optind = 0;
@@ -117,10 +116,7 @@ int lc_publish_parse_args(int argc, char **argv, lc_publish_args *o)
             o->content_type = optarg;
             break;
         case 'h': fputs(lc_publish_usage, stdout); return 0;
-        default:
-            lc_cli_getopt_problem(c, optopt, argv, optind, problem, sizeof problem);
-            lc_cmd_error("publish", "%s (see loopcompat publish --help)", problem);
-            return 2;
+        default: return lc_cli_getopt_fail("publish", c, argv);
         }
     }
     if (optind < argc)

@@ -32,6 +32,7 @@ int lc_merge_parse_args(int argc, char **argv, lc_merge_args *a);
 
 typedef struct lc_render_args {
     const char *input, *html, *markdown;
+    const char *expectations; /* --expectations: why each status is expected, on the site */
     int differences; /* --differences: the Markdown holds only what differs between platforms */
 } lc_render_args;
 int lc_render_parse_args(int argc, char **argv, lc_render_args *a);

@@ -1,13 +1,16 @@
 /* loopcompat render MATRIX|REPORT [--html DIR] [--markdown FILE] */
+#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "cli_opt.h"
 #include "cmd_args.h"
 #include "commands.h"
+#include "expectations.h"
 #include "matrix.h"
 #include "render.h"
 #include "report_dest.h"
@@ -15,9 +18,19 @@
 #include "report_load.h"
 #include "text.h"
 
+#define USAGE                                                                              \
+    "loopcompat render MATRIX|REPORT [--html DIR [--expectations FILE]] "                 \
+    "[--markdown FILE [--differences]]"
+
 static const char usage[] =
-    "usage: loopcompat render MATRIX|REPORT [--html DIR] [--markdown FILE [--differences]]\n"
-    "  --html DIR       write DIR/index.html: one self-contained page (no fetches)\n"
+    "usage: " USAGE "\n"
+    "  --html DIR       write a static site: DIR/index.html (the matrix; platforms fold\n"
+    "                   to one column), DIR/cases/*.html (a page per case, a panel per\n"
+    "                   result), DIR/style.css and DIR/lateness.svg; no network, no\n"
+    "                   script needed to read it\n"
+    "  --expectations FILE\n"
+    "                   the expectations whose notes say why a status is expected\n"
+    "                   (default: cases/expectations.json, as run finds it)\n"
     "  --markdown FILE  write a Markdown table for READMEs\n"
     "  --differences    the Markdown lists only the rows where one backend's status\n"
     "                   differs between platforms, with the platforms of each status\n"
@@ -73,44 +86,60 @@ static int check_destinations(const lc_render_args *a, char *err, size_t errlen)
     return 0;
 }
 
+/* A report's evidence and durations, which its rows do not keep
+ * (report_rows.h): the report is read again as a json_t.  A report is one
+ * run's results, small beside a merged matrix. */
+static json_t *report_extras(const char *input, char *err, size_t errlen)
+{
+    json_t *doc = lc_doc_load(input, LC_DOC_REPORT, NULL, err, errlen);
+    json_t *extras = doc ? lc_render_report_extras(doc) : NULL;
+    if (doc && !extras)
+        snprintf(err, errlen, "out of memory");
+    json_decref(doc);
+    return extras;
+}
+
 int lc_render_parse_args(int argc, char **argv, lc_render_args *a)
 {
-    a->input = a->html = a->markdown = NULL;
+    static const struct option longopts[] = {
+        {"html", required_argument, NULL, 'H'},
+        {"markdown", required_argument, NULL, 'M'},
+        {"differences", no_argument, NULL, 'D'},
+        {"expectations", required_argument, NULL, 'E'},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    a->input = a->html = a->markdown = a->expectations = NULL;
     a->differences = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m;
-        if ((m = lc_opt_value("render", argc, argv, &i, "--html", &v)) != 0) {
-            if (m < 0)
-                return 2;
-            a->html = v;
-        } else if ((m = lc_opt_value("render", argc, argv, &i, "--markdown", &v)) != 0) {
-            if (m < 0)
-                return 2;
-            a->markdown = v;
-        } else if (strcmp(argv[i], "--differences") == 0) {
-            a->differences = 1;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            lc_cmd_error("render", "unknown option %s (see loopcompat render --help)", argv[i]);
-            return 2;
-        } else if (!a->input) {
-            a->input = argv[i];
-        } else {
-            lc_cmd_error("render", "too many inputs: %s (merge them first)", argv[i]);
-            return 2;
+    char problem[256];
+    int c;
+    /* 0, not 1: glibc then resets all its state (getopt(3)). */
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'H': a->html = optarg; break;
+        case 'M': a->markdown = optarg; break;
+        case 'D': a->differences = 1; break;
+        case 'E': a->expectations = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default:
+            lc_cli_getopt_problem(c, optopt, argv, optind, problem, sizeof problem);
+            return lc_cli_usage_error("render", USAGE, "%s", problem);
         }
     }
-    if (!a->input || (!a->html && !a->markdown)) {
-        lc_cmd_error("render", "expected MATRIX|REPORT and --html DIR and/or --markdown FILE");
-        return 2;
-    }
-    if (a->differences && !a->markdown) {
-        lc_cmd_error("render", "--differences applies to --markdown FILE");
-        return 2;
-    }
+    if (optind < argc)
+        a->input = argv[optind++];
+    if (optind < argc)
+        return lc_cli_usage_error("render", USAGE, "too many inputs: %s (merge them first)",
+                                  argv[optind]);
+    if (!a->input || (!a->html && !a->markdown))
+        return lc_cli_usage_error("render", USAGE,
+                                  "expected MATRIX|REPORT and --html DIR and/or --markdown FILE");
+    if (a->differences && !a->markdown)
+        return lc_cli_usage_error("render", USAGE, "--differences applies to --markdown FILE");
+    if (a->expectations && !a->html)
+        return lc_cli_usage_error("render", USAGE, "--expectations applies to --html DIR");
     return LC_ARGS_CONTINUE;
 }
 
@@ -148,23 +177,35 @@ int lc_cmd_render(int argc, char **argv)
     }
     int rc = 2;
     lc_render r;
+    lc_expectations exp = {0};
+    int have_exp = 0;
     if (lc_render_init_rows(&r, matrix) != 0) {
         lc_cmd_error("render", "out of memory");
         goto out;
     }
     if (html) {
-        char path[4096];
-        if (lc_report_mkdirs(html, err, sizeof err) != 0) {
+        const char *ep = a.expectations ? a.expectations : lc_expectations_default_path();
+        if (ep && lc_expectations_load(&exp, ep, err, sizeof err) != 0) {
             lc_cmd_error("render", "%s", err);
             goto out;
         }
-        snprintf(path, sizeof path, "%s/index.html", html);
-        if (write_with(&r, lc_render_html, path, err, sizeof err) != 0) {
+        have_exp = ep != NULL;
+        r.exp = have_exp ? &exp : NULL;
+        if (doc->kind == LC_DOC_REPORT && (r.extras = report_extras(input, err, sizeof err)) == NULL) {
             lc_cmd_error("render", "%s", err);
             goto out;
         }
-        printf("html: %s (%zu rows x %zu columns = %zu cells, %zu notes)\n", lc_text_show(path), r.nrows,
-               r.ncols, r.nrows * r.ncols, json_array_size(r.notes));
+    }
+    if (html) {
+        size_t pages = 0;
+        if (lc_render_site(&r, html, &pages, err, sizeof err) != 0) {
+            lc_cmd_error("render", "%s", err);
+            goto out;
+        }
+        printf("html: %s/index.html and %zu case pages (%zu rows x %zu columns = %zu cells, "
+               "%zu notes)\n",
+               lc_text_show(html), pages - 1, r.nrows, r.ncols, r.nrows * r.ncols,
+               json_array_size(r.notes));
     }
     if (markdown) {
         if (write_with(&r, a.differences ? lc_render_markdown_differences : lc_render_markdown,
@@ -176,6 +217,10 @@ int lc_cmd_render(int argc, char **argv)
     }
     rc = 0;
 out:
+    json_decref(r.extras);
+    r.extras = NULL;
+    if (have_exp)
+        lc_expectations_free(&exp);
     lc_render_free(&r);
     if (matrix != doc)
         lc_rdoc_free(matrix);

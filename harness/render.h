@@ -14,6 +14,8 @@
 
 #include "report_rows.h"
 
+struct lc_expectations;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -40,6 +42,12 @@ typedef struct lc_render {
     struct lc_rowmap cells; /* (platform, backend, case, variant) -> result */
     json_t *notes;          /* refs texts; note number = index + 1 */
     json_t *note_numbers;   /* refs text -> note number */
+    /* For the site (render_site.h), both optional: the expectations, for
+     * the note that says why a status is expected, and what a report has
+     * and a matrix does not keep (evidence, duration_ms), by
+     * lc_render_extras_key. */
+    const struct lc_expectations *exp;
+    json_t *extras;
 } lc_render;
 
 /* 0, or -1 when out of memory. */
@@ -63,7 +71,18 @@ void lc_render_measurement(const json_t *m, char *buf, size_t len);
 /* "soft 1024 / hard 524288 fd", "1024 fd". */
 void lc_render_limit(const json_t *limit, char *buf, size_t len);
 
-/* The writers. 0, or -1 with err. */
+/* A report's evidence and duration_ms by result, for the site: a json
+ * object (new reference) keyed by lc_render_extras_key, or NULL. */
+json_t *lc_render_report_extras(const json_t *report);
+void lc_render_extras_key(const char *case_id, const char *backend, const char *variant,
+                          char *buf, size_t len);
+
+/* The site under dir (render_site.c): index.html, style.css, a page per
+ * case, lateness.svg.  0 with the number of pages, or -1 with err. */
+int lc_render_site(const lc_render *r, const char *dir, size_t *pages, char *err, size_t errlen);
+
+/* The writers. 0, or -1 with err.  lc_render_html writes the site's
+ * matrix page (render_html.c). */
 int lc_render_html(const lc_render *r, FILE *out);
 int lc_render_markdown(const lc_render *r, FILE *out);
 /* Only what differs between platforms: for each row and backend whose

@@ -538,33 +538,61 @@ START_TEST(test_render)
                             "--markdown", path_in("m.md")};
     ck_assert_int_eq(run_cmd(lc_cmd_render, 6, render), 0);
     char *h = slurp(path_in("site/index.html"));
-    /* 7 rows (case, variant) x 4 columns (2 platforms x epoll, poll). */
-    ck_assert_int_eq(count(h, "<td class=\"cell"), 28);
+    /* 7 rows (case, variant) x 4 columns (2 platforms x epoll, poll): each
+     * result a linked cell, the rest "no data". */
+    ck_assert_int_eq(count(h, "<td class=\"c st-"), 2 * N_RESULTS - 1);
+    ck_assert_int_eq(count(h, "<td class=\"st-none p"), 28 - 2 * N_RESULTS + 1);
     ck_assert_int_eq(count(h, "<tr class=\"case\""), 7);
-    ck_assert_int_eq(count(h, "no data</td>"), 28 - 2 * N_RESULTS + 1);
     ck_assert_ptr_nonnull(strstr(h, "<input id=\"filter\""));
-    ck_assert_ptr_nonnull(strstr(h, "<li id=\"note-1\">man:epoll_ctl(2)</li>"));
-    ck_assert_ptr_nonnull(strstr(h, "title=\"UNSUPPORTED, expected UNSUPPORTED&#10;epoll_ctl: EPERM "
-                                    "&lt;&amp;&quot;&#39;&gt; #1&#10;documented: man:epoll_ctl(2)\""));
-    ck_assert_ptr_nonnull(strstr(h, "\xe2\x8a\x98 UNSUPPORTED<sup><a href=\"#note-1\">1</a></sup>"));
-    ck_assert_ptr_nonnull(strstr(h, "lateness_1ms: p50 60 / p99 120 us (n=200)"));
+    ck_assert_ptr_nonnull(strstr(h, "<li id=\"note-1\"><a class=\"ref\" "
+                                    "href=\"https://man7.org/linux/man-pages/man2/epoll_ctl.2.html\">"
+                                    "man:epoll_ctl(2)</a></li>"));
+    ck_assert_ptr_nonnull(strstr(h, "<td class=\"c st-UNSUPPORTED p0\"><a "
+                                    "href=\"cases/fds.regular-file.html#r-linux-6.1-x86_64--epoll\""));
+    ck_assert_ptr_nonnull(strstr(h, "\xe2\x8a\x98<span class=\"vh\"> UNSUPPORTED</span><sup>1</sup>"));
+    /* Both platforms fold without script: a checkbox each, and its rule. */
+    ck_assert_ptr_nonnull(strstr(h, "<input type=\"checkbox\" id=\"fold1\">"));
+    ck_assert_ptr_nonnull(strstr(h, "#fold1:checked~.scroll .p1{display:none}"));
     ck_assert_ptr_nonnull(strstr(h, "rlimit_nofile: soft 1024 / hard unlimited fd"));
     ck_assert_ptr_nonnull(strstr(h, "kqueue: n/a"));
-    /* Self-contained: nothing for the browser to fetch. */
+    /* Nothing for the browser to fetch but the site's own stylesheet. */
     ck_assert_ptr_null(strstr(h, "src="));
-    ck_assert_ptr_null(strstr(h, "<link"));
+    ck_assert_int_eq(count(h, "<link"), 1);
+    ck_assert_ptr_nonnull(strstr(h, "<link rel=\"stylesheet\" href=\"style.css\">"));
     ck_assert_ptr_null(strstr(h, "url("));
     ck_assert_ptr_null(strstr(h, "@import"));
     free(h);
+    /* The case page: the panel the cell links to, everything in the open. */
+    char *p = slurp(path_in("site/cases/fds.regular-file.html"));
+    ck_assert_ptr_nonnull(strstr(p, "<section class=\"panel\" id=\"r-linux-6.1-x86_64--epoll\">"));
+    ck_assert_ptr_nonnull(strstr(p, "epoll_ctl: EPERM &lt;&amp;&quot;&#39;&gt; #1"));
+    ck_assert_ptr_nonnull(strstr(p, "line one\nline two &#xFFFD;"));
+    ck_assert_ptr_nonnull(strstr(p, "<td>1024 fd, stopped by EMFILE</td>"));
+    ck_assert_ptr_nonnull(strstr(p, "not kept in a merged matrix"));
+    ck_assert_ptr_nonnull(strstr(p, "<a href=\"#r-linux-5.10-aarch64--poll\">"));
+    free(p);
+    p = slurp(path_in("site/cases/timers.resolution.html"));
+    ck_assert_ptr_nonnull(strstr(p, "n 200, min 10 us, p50 60 us, p90 80 us, p99 120 us, max 300 us, "
+                                    "mean 65.5 us"));
+    ck_assert_ptr_nonnull(strstr(p, "<polyline class=\"cdf\""));
+    ck_assert_ptr_nonnull(strstr(p, "epoll (from percentiles)"));
+    free(p);
     char *md = slurp(path_in("m.md"));
     ck_assert_ptr_nonnull(strstr(md, "| case | epoll<br>linux-6.1-x86\\_64 | poll<br>linux-6.1-x86\\_64 |"));
     ck_assert_ptr_nonnull(strstr(md, "| chardev/dev-tty | \xc2\xb7 | \xe2\x80\x93 SKIP |"));
     ck_assert_ptr_nonnull(strstr(md, "**! \xe2\x9c\x97 FAIL**"));
     ck_assert_ptr_nonnull(strstr(md, "1. man:epoll\\_ctl(2)\n"));
     free(md);
-    /* A report renders as a one-platform matrix. */
-    const char *one[] = {"render", path_in("a.json"), "--markdown", path_in("a.md")};
-    ck_assert_int_eq(run_cmd(lc_cmd_render, 4, one), 0);
+    /* A report renders as a one-platform matrix, with what a matrix does not
+     * keep: evidence, and each run's duration as a bar. */
+    const char *one[] = {"render", path_in("a.json"), "--markdown", path_in("a.md"), "--html",
+                         path_in("one")};
+    ck_assert_int_eq(run_cmd(lc_cmd_render, 6, one), 0);
+    p = slurp(path_in("one/cases/fds.regular-file.html"));
+    ck_assert_ptr_nonnull(strstr(p, "<li><code>call</code>: epoll_ctl</li>"));
+    ck_assert_ptr_nonnull(strstr(p, "<dt>duration</dt><dd>12 ms</dd>"));
+    ck_assert_ptr_nonnull(strstr(p, "<rect class=\"bar\""));
+    free(p);
     const char *nothing[] = {"render", path_in("a.json")};
     ck_assert_int_eq(run_cmd(lc_cmd_render, 2, nothing), 2);
     json_decref(a);

@@ -39,7 +39,7 @@ _loopcompat()
     info) opts="--json --help" ;;
     diff) opts="--tolerance --json --help" ;;
     merge) opts="-o --output --help" ;;
-    render) opts="--html --markdown --differences --help" ;;
+    render) opts="--html --expectations --markdown --differences --help" ;;
     publish) opts="--url --gzip --latest --content-type --method --token-env --allow-http-token
                    --retries --connect-timeout --timeout --help" ;;
     validate) opts="--help" ;;

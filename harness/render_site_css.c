@@ -1,0 +1,43 @@
+/* The site's one stylesheet (DIR/style.css).  The matrix fits a 1366 px
+ * screen with nine platforms of four backends: a cell is a symbol (its
+ * status word is there for screen readers, and on the case page), backend
+ * names stand vertical, platform names wrap.  Colour is an aid: the
+ * symbol says the status without it. */
+const char lc_site_css[] =
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1em;color:#111;background:#fff}\n"
+    "h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.5em}h3{font-size:1em}\n"
+    "a{color:#0645ad}a:focus{outline:3px solid #f90;outline-offset:1px}\n"
+    ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\n"
+    ".scroll{overflow-x:auto;max-width:100%}\n"
+    "table{border-collapse:collapse}th,td{border:1px solid #aaa;padding:2px 4px;vertical-align:top}\n"
+    "#matrix{font-size:12px}#matrix thead th{background:#eee;position:sticky;top:0;z-index:1}\n"
+    "#matrix th.pl{font-weight:normal;font-size:11px;overflow-wrap:anywhere;max-width:9em;"
+    "vertical-align:bottom}\n"
+    "#matrix th.bk{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:normal;"
+    "padding:4px 1px;height:5.2em;text-align:left}\n"
+    "#matrix th.row{text-align:left;font-weight:normal;font-family:monospace;white-space:nowrap}\n"
+    "#matrix tr.area th{background:#dde;text-align:left;font-weight:bold}\n"
+    "#matrix td{padding:0;text-align:center;min-width:1.6em}\n"
+    "#matrix td a{display:block;padding:1px 2px;color:#000;text-decoration:none}\n"
+    "#matrix label{cursor:pointer;color:#0645ad}\n"
+    ".st-PASS{background:#c8f0c8}.st-FAIL{background:#f6b3b3}\n"
+    ".st-UNSUPPORTED{background:#d6e2f3}.st-TIMEOUT{background:#fbd49a}\n"
+    ".st-CRASH{background:#e3b0e8}.st-SKIP{background:#ececec}.st-ERROR{background:#f5a3d8}\n"
+    ".st-none{background:#fff;color:#777}.st-mixed{background:#fff7c0}\n"
+    "td.unexpected,span.unexpected{outline:2px solid #b00;outline-offset:-2px;font-weight:bold}\n"
+    ".legend li{list-style:none}.legend span.st{display:inline-block;min-width:9em;padding:1px 6px;"
+    "border:1px solid #999}\n"
+    ".collapse label{margin-right:.8em;white-space:nowrap}\n"
+    ".pq{display:none}\n"
+    "#platforms td,#platforms th{font-size:12px}\n"
+    ".panel{border:1px solid #bbb;border-radius:4px;padding:.2em .8em;margin:1em 0}\n"
+    ".panel:target{border:2px solid #f90;background:#fffaf0}\n"
+    ".panel dt{font-weight:bold;float:left;clear:left;width:7em}.panel dd{margin-left:7.5em}\n"
+    ".panel dl::after{content:'';display:block;clear:both}\n"
+    ".verdicts th[scope=row]{white-space:nowrap;text-align:left;font-weight:normal;"
+    "font-family:monospace}.verdicts td{white-space:nowrap;font-size:13px}\n"
+    ".meas td,.meas th{font-size:13px}.figs{display:flex;flex-wrap:wrap;gap:8px}\n"
+    "svg.fig{max-width:100%;height:auto;border:1px solid #ddd}\n"
+    "ul.refs{margin:0;padding-left:1.2em}p.note{margin:0 0 .3em}\n"
+    "@media (max-width:600px){body{margin:.4em}.panel dt{float:none;width:auto}"
+    ".panel dd{margin-left:1em}}\n";

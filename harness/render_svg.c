@@ -2,7 +2,8 @@
  * distributions of a measurement (timer lateness) and horizontal bars (fd
  * limits, durations).  No plotting runtime, no fonts or files fetched: the
  * text uses the page's font, the colours are in the markup.  The palette is
- * Okabe and Ito's, told apart by people with colour-vision deficiencies;
+ * Okabe and Ito's, told apart by people with colour-vision deficiencies
+ * (its yellow, unreadable on white, swapped for olive);
  * lines past the fourth are dashed as well, so they differ without colour. */
 #include <math.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 #include "render_site.h"
 
 static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
-                                      "#E69F00", "#56B4E9", "#000000", "#F0E442"};
+                                      "#E69F00", "#56B4E9", "#000000", "#999933"};
 #define NPAL (sizeof palette / sizeof palette[0])
 
 static double num(const json_t *o, const char *k)
@@ -97,10 +98,10 @@ int lc_svg_dist_cdf(const json_t *dist, struct lc_svg_series *s)
     return 0;
 }
 
-#define W 420.0
+#define W 520.0
 #define PLOT_H 170.0
 #define ML 46.0
-#define MR 12.0
+#define MR 20.0
 #define MT 24.0
 #define AXIS_H 34.0
 #define LEGEND_LINE 15.0
@@ -145,7 +146,7 @@ static void log_axis(FILE *out, double lx0, double lx1, const char *unit)
         text(out, x, y0 + 13, "middle", lab);
     }
     char cap[96];
-    snprintf(cap, sizeof cap, "lateness or value (%s, log scale)", unit);
+    snprintf(cap, sizeof cap, "%s, log scale", unit);
     text(out, ML + pw / 2, y0 + 27, "middle", cap);
 }
 
@@ -168,7 +169,12 @@ void lc_svg_cdf(FILE *out, const char *title, const char *unit, const struct lc_
     double lx0 = floor(log10(lo)), lx1 = ceil(log10(hi));
     if (lx1 <= lx0)
         lx1 = lx0 + 1;
-    double h = MT + PLOT_H + AXIS_H + LEGEND_LINE * (double)n + 4;
+    size_t from_hist = 0;
+    for (size_t i = 0; i < n; i++)
+        from_hist += s[i].from_histogram != 0;
+    /* All from percentiles: one line says so; a mix: each such series. */
+    int caption = from_hist == 0;
+    double h = MT + PLOT_H + AXIS_H + LEGEND_LINE * (double)(n + (size_t)caption) + 4;
     open_svg(out, W, h, title);
     double pw = W - ML - MR, y0 = MT + PLOT_H;
     /* 0.99 gets a line but no label: it would print over the 1's. */
@@ -203,11 +209,14 @@ void lc_svg_cdf(FILE *out, const char *title, const char *unit, const struct lc_
                 ML, ly - 4, ML + 22, ly - 4, palette[i % NPAL], dash);
         char lab[200];
         snprintf(lab, sizeof lab, "%s%s", s[i].label,
-                 s[i].from_histogram ? "" : " (from percentiles)");
+                 s[i].from_histogram || caption ? "" : " (from percentiles)");
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">", ML + 28, ly);
         lc_html_esc(out, lab);
         fputs("</text>", out);
     }
+    if (caption)
+        text(out, ML, y0 + AXIS_H + LEGEND_LINE * (double)n + 8, "start",
+             "steps through min, p50, p90, p99 and max (the report has no histogram)");
     fputs("</svg>", out);
 }
 

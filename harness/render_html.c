@@ -137,13 +137,14 @@ static void platforms(FILE *out, const lc_render *r)
     fputs("</tbody></table></div></section>\n", out);
 }
 
-/* Platforms in column order: the index of column c's platform. */
-static size_t platform_index(const lc_render *r, size_t c)
+/* Platforms in column order: each column's platform's index.  NULL when
+ * out of memory. */
+static size_t *platform_indices(const lc_render *r)
 {
-    size_t p = 0;
-    for (size_t i = 1; i <= c; i++)
-        p += strcmp(r->cols[i].platform, r->cols[i - 1].platform) != 0;
-    return p;
+    size_t *pi = calloc(r->ncols ? r->ncols : 1, sizeof *pi);
+    for (size_t c = 1; pi && c < r->ncols; c++)
+        pi[c] = pi[c - 1] + (strcmp(r->cols[c].platform, r->cols[c - 1].platform) != 0);
+    return pi;
 }
 
 static void collapse_css(FILE *out, size_t nplat)
@@ -156,11 +157,11 @@ static void collapse_css(FILE *out, size_t nplat)
     fputs("</style>\n", out);
 }
 
-static void head_rows(FILE *out, const lc_render *r)
+static void head_rows(FILE *out, const lc_render *r, const size_t *pi)
 {
     fputs("<thead><tr><th rowspan=\"2\">case</th>", out);
     for (size_t c = 0; c < r->ncols;) {
-        size_t span = 1, p = platform_index(r, c);
+        size_t span = 1, p = pi[c];
         while (c + span < r->ncols && strcmp(r->cols[c + span].platform, r->cols[c].platform) == 0)
             span++;
         char where[96];
@@ -182,17 +183,17 @@ static void head_rows(FILE *out, const lc_render *r)
     }
     fputs("</tr><tr>", out);
     for (size_t c = 0; c < r->ncols; c++) {
-        fprintf(out, "<th class=\"bk p%zu\">", platform_index(r, c));
+        fprintf(out, "<th class=\"bk p%zu\">", pi[c]);
         lc_html_esc(out, r->cols[c].backend);
         fputs("</th>", out);
     }
     fputs("</tr></thead>\n", out);
 }
 
-static void cell(FILE *out, const lc_render *r, size_t ri, size_t c, const char *case_file)
+static void cell(FILE *out, const lc_render *r, size_t ri, size_t c, size_t p,
+                 const char *case_file)
 {
     const struct lc_row *res = lc_render_cell(r, ri, c);
-    size_t p = platform_index(r, c);
     if (!res) {
         fprintf(out, "<td class=\"st-none p%zu\" title=\"no result\">\xc2\xb7</td>", p);
         return;
@@ -209,6 +210,19 @@ static void cell(FILE *out, const lc_render *r, size_t ri, size_t c, const char 
     lc_html_esc(out, r->cols[c].platform);
     fprintf(out, ": %s, expected ", st);
     lc_html_esc(out, lc_result_expected_text(j));
+    /* Every measurement in the tooltip too, a requested delay's in order
+     * (all five of timers/resolution's); the panel has every figure. */
+    const json_t *ms = json_object_get(j, "measurements");
+    const char *names[64];
+    size_t nm = lc_site_measurement_order(ms, names, 64);
+    for (size_t i = 0; i < nm; i++) {
+        char text[160];
+        lc_render_measurement(json_object_get(ms, names[i]), text, sizeof text);
+        fputs("&#10;", out);
+        lc_html_esc(out, names[i]);
+        fputs(": ", out);
+        lc_html_esc(out, text);
+    }
     fprintf(out, "\">%s%s<span class=\"vh\"> %s</span>", res->unexpected ? "!" : "",
             lc_render_symbol(st), st);
     int note = lc_render_note(r, j);
@@ -239,9 +253,12 @@ static void folded(FILE *out, const lc_render *r, size_t ri, size_t c0, size_t c
             p, name, unexpected ? " unexpected" : "", case_file, unexpected ? "!" : "", sym, name);
 }
 
-static void table(FILE *out, const lc_render *r)
+static int table(FILE *out, const lc_render *r)
 {
-    size_t nplat = r->ncols ? platform_index(r, r->ncols - 1) + 1 : 0;
+    size_t *pi = platform_indices(r);
+    if (!pi)
+        return -1;
+    size_t nplat = r->ncols ? pi[r->ncols - 1] + 1 : 0;
     collapse_css(out, nplat);
     fputs("<p id=\"filterp\" hidden><label for=\"filter\">Filter rows: </label><input id=\"filter\" "
           "type=\"search\" placeholder=\"case, area, status, e.g. fds unsupported\"> "
@@ -252,7 +269,7 @@ static void table(FILE *out, const lc_render *r)
      * is what the ~ selector needs. */
     for (size_t c = 0; c < r->ncols; c++)
         if (c == 0 || strcmp(r->cols[c].platform, r->cols[c - 1].platform) != 0) {
-            size_t p = platform_index(r, c);
+            size_t p = pi[c];
             fprintf(out, "<input type=\"checkbox\" id=\"fold%zu\"><label class=\"collapse\" "
                          "for=\"fold%zu\">",
                     p, p);
@@ -260,7 +277,7 @@ static void table(FILE *out, const lc_render *r)
             fputs("</label>\n", out);
         }
     fputs("<div class=\"scroll\"><table id=\"matrix\">", out);
-    head_rows(out, r);
+    head_rows(out, r, pi);
     for (size_t ri = 0; ri < r->nrows; ri++) {
         const struct lc_render_row *row = &r->rows[ri];
         if (ri == 0 || strcmp(row->area, r->rows[ri - 1].area) != 0) {
@@ -294,8 +311,8 @@ static void table(FILE *out, const lc_render *r)
             while (end < r->ncols && strcmp(r->cols[end].platform, r->cols[c].platform) == 0)
                 end++;
             for (size_t k = c; k < end; k++)
-                cell(out, r, ri, k, case_file);
-            folded(out, r, ri, c, end, platform_index(r, c), case_file);
+                cell(out, r, ri, k, pi[k], case_file);
+            folded(out, r, ri, c, end, pi[c], case_file);
             c = end;
         }
         fputs("</tr>\n", out);
@@ -303,6 +320,8 @@ static void table(FILE *out, const lc_render *r)
     if (r->nrows)
         fputs("</tbody>\n", out);
     fputs("</table></div>\n", out);
+    free(pi);
+    return 0;
 }
 
 static void notes(FILE *out, const lc_render *r)
@@ -386,7 +405,8 @@ int lc_render_html(const lc_render *r, FILE *out)
           "&middot; <a href=\"#notes\">Notes</a> &middot; <a href=\"#figures\">Figures</a></p>\n",
           out);
     fputs("<section id=\"results\"><h2>Results</h2>\n", out);
-    table(out, r);
+    if (table(out, r) != 0)
+        return -1;
     fputs("</section>\n", out);
     legend(out);
     platforms(out, r);

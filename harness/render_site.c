@@ -7,6 +7,7 @@
  *
  * Every file is written whole to a temporary name and renamed into place
  * (report_io.h), so a failure leaves the previous site's file as it was. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,7 +219,12 @@ int lc_render_site(const lc_render *r, const char *dir, size_t *pages, char *err
         return -1;
     int rc = overview_fn(f, r);
     if (rc != 0) {
+        /* Not a figure of another matrix left from an earlier render. */
         lc_report_out_commit(&o, -1, "figure", path, err, errlen);
+        if (remove(path) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -1;
+        }
         return 0;
     }
     return lc_report_out_commit(&o, 0, "figure", path, err, errlen);

@@ -136,9 +136,10 @@ static void evidence(FILE *out, const lc_render *r, const json_t *res)
 }
 
 /* Why the status is expected: the matching entry of the expectations for
- * this platform's run_info. */
-static void why(FILE *out, const lc_render *r, const json_t *res)
+ * this platform's run_info.  Its refs, or NULL. */
+static const json_t *why(FILE *out, const lc_render *r, const json_t *res)
 {
+    const json_t *refs = NULL;
     lc_expectation e;
     json_t *ri = json_object_get(
         json_object_get(json_object_get(r->matrix, "platforms"), str(res, "platform")), "run_info");
@@ -154,8 +155,10 @@ static void why(FILE *out, const lc_render *r, const json_t *res)
             fputs("</p>", out);
         }
         refs_list(out, e.refs);
+        refs = e.refs;
     }
     fputs("</dd>", out);
+    return refs;
 }
 
 void lc_site_cell_panel(FILE *out, const lc_render *r, const json_t *res)
@@ -181,8 +184,11 @@ void lc_site_cell_panel(FILE *out, const lc_render *r, const json_t *res)
             unexpected ? " &mdash; <strong>unexpected</strong>" : "");
     lc_html_esc(out, lc_result_expected_text(res));
     fputs("</dd>", out);
-    why(out, r, res);
-    if (json_array_size(json_object_get(res, "refs"))) {
+    /* The result's refs are the entry's merged with the case's own: shown
+     * again only when they differ. */
+    const json_t *why_refs = why(out, r, res);
+    if (json_array_size(json_object_get(res, "refs")) &&
+        !json_equal((json_t *)why_refs, json_object_get(res, "refs"))) {
         fputs("<dt>refs</dt><dd>", out);
         refs_list(out, json_object_get(res, "refs"));
         fputs("</dd>", out);

@@ -111,7 +111,6 @@ int lc_render_parse_args(int argc, char **argv, lc_render_args *a)
     };
     a->input = a->html = a->markdown = a->expectations = NULL;
     a->differences = 0;
-    char problem[256];
     int c;
     /* 0, not 1: glibc then resets all its state (getopt(3)). */
     optind = 0;
@@ -123,9 +122,7 @@ int lc_render_parse_args(int argc, char **argv, lc_render_args *a)
         case 'D': a->differences = 1; break;
         case 'E': a->expectations = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
-        default:
-            lc_cli_getopt_problem(c, optopt, argv, optind, problem, sizeof problem);
-            return lc_cli_usage_error("render", USAGE, "%s", problem);
+        default: return lc_cli_getopt_fail("render", c, argv);
         }
     }
     if (optind < argc)

@@ -86,19 +86,6 @@ static int check_destinations(const lc_render_args *a, char *err, size_t errlen)
     return 0;
 }
 
-/* A report's evidence and durations, which its rows do not keep
- * (report_rows.h): the report is read again as a json_t.  A report is one
- * run's results, small beside a merged matrix. */
-static json_t *report_extras(const char *input, char *err, size_t errlen)
-{
-    json_t *doc = lc_doc_load(input, LC_DOC_REPORT, NULL, err, errlen);
-    json_t *extras = doc ? lc_render_report_extras(doc) : NULL;
-    if (doc && !extras)
-        snprintf(err, errlen, "out of memory");
-    json_decref(doc);
-    return extras;
-}
-
 int lc_render_parse_args(int argc, char **argv, lc_render_args *a)
 {
     static const struct option longopts[] = {
@@ -188,10 +175,6 @@ int lc_cmd_render(int argc, char **argv)
         }
         have_exp = ep != NULL;
         r.exp = have_exp ? &exp : NULL;
-        if (doc->kind == LC_DOC_REPORT && (r.extras = report_extras(input, err, sizeof err)) == NULL) {
-            lc_cmd_error("render", "%s", err);
-            goto out;
-        }
     }
     if (html) {
         size_t pages = 0;
@@ -214,8 +197,6 @@ int lc_cmd_render(int argc, char **argv)
     }
     rc = 0;
 out:
-    json_decref(r.extras);
-    r.extras = NULL;
     if (have_exp)
         lc_expectations_free(&exp);
     lc_render_free(&r);

@@ -207,27 +207,3 @@ void lc_render_limit(const json_t *l, char *buf, size_t len)
     }
 }
 
-void lc_render_extras_key(const char *case_id, const char *backend, const char *variant,
-                          char *buf, size_t len)
-{
-    snprintf(buf, len, "%s\x1f%s\x1f%s", case_id, backend, variant ? variant : "");
-}
-
-json_t *lc_render_report_extras(const json_t *report)
-{
-    json_t *extras = json_object();
-    size_t i;
-    json_t *res;
-    json_array_foreach(json_object_get(report, "results"), i, res) {
-        char key[1024];
-        lc_render_extras_key(str(res, "case"), str(res, "backend"),
-                             json_string_value(json_object_get(res, "variant")), key, sizeof key);
-        json_t *e = json_pack("{s:O?,s:O?}", "evidence", json_object_get(res, "evidence"),
-                              "duration_ms", json_object_get(res, "duration_ms"));
-        if (!extras || !e || json_object_set_new(extras, key, e) != 0) {
-            json_decref(extras);
-            return NULL;
-        }
-    }
-    return extras;
-}

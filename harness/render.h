@@ -42,12 +42,9 @@ typedef struct lc_render {
     struct lc_rowmap cells; /* (platform, backend, case, variant) -> result */
     json_t *notes;          /* refs texts; note number = index + 1 */
     json_t *note_numbers;   /* refs text -> note number */
-    /* For the site (render_site.h), both optional: the expectations, for
-     * the note that says why a status is expected, and what a report has
-     * and a matrix does not keep (evidence, duration_ms), by
-     * lc_render_extras_key. */
+    /* For the site (render_site.h), optional: the expectations, for the
+     * note that says why a status is expected. */
     const struct lc_expectations *exp;
-    json_t *extras;
 } lc_render;
 
 /* 0, or -1 when out of memory. */
@@ -71,11 +68,6 @@ void lc_render_measurement(const json_t *m, char *buf, size_t len);
 /* "soft 1024 / hard 524288 fd", "1024 fd". */
 void lc_render_limit(const json_t *limit, char *buf, size_t len);
 
-/* A report's evidence and duration_ms by result, for the site: a json
- * object (new reference) keyed by lc_render_extras_key, or NULL. */
-json_t *lc_render_report_extras(const json_t *report);
-void lc_render_extras_key(const char *case_id, const char *backend, const char *variant,
-                          char *buf, size_t len);
 
 /* The site under dir (render_site.c): index.html, style.css, a page per
  * case, lateness.svg.  0 with the number of pages, or -1 with err. */

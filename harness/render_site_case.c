@@ -171,24 +171,24 @@ static void limit_figure(FILE *out, const lc_render *r, size_t row, const char *
     lc_svg_bars(out, title, unit, bars, n);
 }
 
-/* duration_ms, which only a report keeps (r->extras). */
+/* duration_ms of each result (a matrix carries it since format_minor 2). */
 static void duration_figure(FILE *out, const lc_render *r, size_t row)
 {
     struct lc_svg_bar bars[96];
     size_t n = 0;
     for (size_t c = 0; c < r->ncols && n < 96; c++) {
-        if (!lc_render_cell(r, row, c))
+        const struct lc_row *cell = lc_render_cell(r, row, c);
+        json_t *res = cell ? lc_row_json(cell) : NULL;
+        json_t *d = json_object_get(res, "duration_ms");
+        if (!json_is_integer(d)) {
+            json_decref(res);
             continue;
-        char key[1024];
-        lc_render_extras_key(r->rows[row].case_id, r->cols[c].backend, r->rows[row].variant, key,
-                             sizeof key);
-        json_t *d = json_object_get(json_object_get(r->extras, key), "duration_ms");
-        if (!json_is_integer(d))
-            continue;
+        }
         snprintf(bars[n].label, sizeof bars[n].label, "%s %s", r->cols[c].platform,
                  r->cols[c].backend);
         bars[n].value = (double)json_integer_value(d);
         bars[n++].reference = 0;
+        json_decref(res);
     }
     if (n) {
         fputs("<h3>duration</h3>", out);

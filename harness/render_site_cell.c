@@ -102,16 +102,14 @@ static void measurements(FILE *out, const json_t *ms, const char *title)
         lc_svg_series_free(&s[i]);
 }
 
-static void evidence(FILE *out, const lc_render *r, const json_t *res)
+/* The report's evidence and duration, which a matrix carries since
+ * format_minor 2; an older matrix has neither. */
+static void evidence(FILE *out, const json_t *res)
 {
-    char key[1024];
-    lc_render_extras_key(str(res, "case"), str(res, "backend"),
-                         json_string_value(json_object_get(res, "variant")), key, sizeof key);
-    json_t *x = json_object_get(r->extras, key);
-    json_t *ev = json_object_get(x, "evidence");
+    json_t *ev = json_object_get(res, "evidence");
     fputs("<dt>evidence</dt><dd>", out);
-    if (!x) {
-        fputs("not kept in a merged matrix (render a run's report to see it)", out);
+    if (!ev) {
+        fputs("not kept in this matrix (merged by a loopcompat before format_minor 2)", out);
     } else if (!json_object_size(ev)) {
         fputs("none recorded", out);
     } else {
@@ -130,9 +128,9 @@ static void evidence(FILE *out, const lc_render *r, const json_t *res)
         fputs("</ul>", out);
     }
     fputs("</dd>", out);
-    if (json_is_integer(json_object_get(x, "duration_ms")))
+    if (json_is_integer(json_object_get(res, "duration_ms")))
         fprintf(out, "<dt>duration</dt><dd>%lld ms</dd>",
-                (long long)json_integer_value(json_object_get(x, "duration_ms")));
+                (long long)json_integer_value(json_object_get(res, "duration_ms")));
 }
 
 /* Why the status is expected: the matching entry of the expectations for
@@ -196,7 +194,7 @@ void lc_site_cell_panel(FILE *out, const lc_render *r, const json_t *res)
     fputs("<dt>message</dt><dd>", out);
     lc_html_esc(out, str(res, "message")[0] ? str(res, "message") : "(none)");
     fputs("</dd>", out);
-    evidence(out, r, res);
+    evidence(out, res);
     fputs("</dl>", out);
     measurements(out, json_object_get(res, "measurements"), title);
     fputs("<p><a href=\"../index.html\">back to the matrix</a> &middot; <a href=\"#verdicts\">"

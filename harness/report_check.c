@@ -399,7 +399,10 @@ static const field matrix_result[] = {
     {"status", T_STR, 1, 0},         {"expected", T_STR | T_NULL, 1, 0},
     {"known_intermittent", T_ARR, 1, 0}, {"unexpected", T_BOOL, 1, 0},
     {"message", T_STR | T_NULL, 1, 0}, {"refs", T_ARR, 1, 0},
-    {"measurements", T_OBJ, 1, 0},   {NULL, 0, 0, 0}};
+    {"measurements", T_OBJ, 1, 0},
+    /* format_minor 2: what the report said, carried by merge. */
+    {"duration_ms", T_INT, 0, NONNEG}, {"evidence", T_OBJ, 0, 0},
+    {NULL, 0, 0, 0}};
 
 /* results[i] of a document whose top level passed its checks; seen (may
  * be NULL: the caller checks uniqueness) collects the identities. */
@@ -415,7 +418,8 @@ static int check_result(chk *c, const json_t *doc, lc_doc_kind kind, size_t i, c
                        (seen && check_unique(c, p, seen, r, NULL) != 0)
                    ? -1
                    : 0;
-    if (lc__check_fields(c, p, r, matrix_result, 1) != 0 || check_result_common(c, p, r) != 0)
+    if (lc__check_fields(c, p, r, matrix_result, 1) != 0 || check_result_common(c, p, r) != 0 ||
+        (json_object_get(r, "evidence") && check_evidence(c, p, r) != 0))
         return -1;
     const char *plid = json_string_value(json_object_get(r, "platform"));
     json_t *platform = json_object_get(json_object_get(doc, "platforms"), plid);

@@ -18,9 +18,10 @@ extern "C" {
 
 /* The minor version the writers put in "format_minor": additions to
  * format 1 that old readers can ignore (1: a distribution may carry a
- * "histogram").  Documents without it (written before it existed) are
+ * "histogram"; 2: a matrix's results may carry the report's "evidence" and
+ * "duration_ms").  Documents without it (written before it existed) are
  * minor 0 and load as ever. */
-#define LC_REPORT_FORMAT_MINOR 1
+#define LC_REPORT_FORMAT_MINOR 2
 
 typedef enum lc_doc_kind {
     LC_DOC_ANY = 0, /* as an argument: either kind */

@@ -167,7 +167,7 @@ static const char *str(const json_t *o, const char *key)
  * unexpected (fields of the row).  Most rows share one such text ("PASS",
  * no message, no refs, no measurements), so it is interned too. */
 static const char *const rest_fields[] = {"expected", "known_intermittent", "message", "refs",
-                                          "measurements", NULL};
+                                          "measurements", "evidence", "duration_ms", NULL};
 
 static const char *intern_rest(lc_rdoc *d, const json_t *r)
 {

@@ -7,10 +7,9 @@
  * with "results": []), and each result is one row of about 48 bytes: its
  * identity, status and unexpected as fields (strings interned in an
  * arena), and the rest of what a matrix result holds (expected,
- * known_intermittent, message, refs, measurements) as one interned compact
- * JSON text, which most rows share.  A report's duration_ms and evidence
- * are checked, then dropped: no tool that reads rows shows them.  A
- * consumer turns a row back into a json_t matrix result while it looks at
+ * known_intermittent, message, refs, measurements, and since format_minor 2
+ * evidence and duration_ms) as one interned compact JSON text, which rows
+ * with the same outcome share when they have no duration.  A consumer turns a row back into a json_t matrix result while it looks at
  * it, so at most a few rows are jansson objects at a time
  * (docs/reliability.md, "Scale"). */
 #ifndef LC_REPORT_ROWS_H

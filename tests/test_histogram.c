@@ -285,7 +285,7 @@ START_TEST(test_round_trip)
     /* Whole loader, row loader, validate. */
     json_t *back = lc_doc_load(in_dir("new.json"), LC_DOC_ANY, NULL, err, sizeof err);
     ck_assert_msg(back != NULL, "%s", err);
-    ck_assert_int_eq(json_integer_value(json_object_get(back, "format_minor")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(back, "format_minor")), LC_REPORT_FORMAT_MINOR);
     expect_same_buckets(shape_of(doc), shape_of(back));
     lc_rdoc *rows = lc_rdoc_load(in_dir("new.json"), LC_DOC_ANY, err, sizeof err);
     ck_assert_msg(rows != NULL, "%s", err);
@@ -310,7 +310,7 @@ START_TEST(test_round_trip)
                      0);
     json_t *m = lc_doc_load(in_dir("m.json"), LC_DOC_MATRIX, NULL, err, sizeof err);
     ck_assert_msg(m != NULL, "%s", err);
-    ck_assert_int_eq(json_integer_value(json_object_get(m, "format_minor")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(m, "format_minor")), LC_REPORT_FORMAT_MINOR);
     int found = 0;
     size_t i;
     json_t *r;

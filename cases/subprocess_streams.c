@@ -22,7 +22,7 @@ static const char *const watcher_variants[] = {"pidfd", "sigchld", NULL};
  * the system's tools. */
 static const char *const sp_env[] = {"LC_ALL=C", "PATH=/usr/bin:/bin", NULL};
 
-/* Spawn "/bin/sh -c cmd" with the given streams and wait for it; NULL
+/* Spawn "/bin/sh -c cmd" with the given streams, recording into r; NULL
  * when the case already recorded why not. */
 static lc_process *sh_start(lc_case_ctx *ctx, lc_loop *loop, struct lc__sp_run *r,
                             const char *cmd, int in, int out, int err)

@@ -1,12 +1,12 @@
-/* chardev (PTYs and /dev/tty): pipe transports over character devices, as
+/* chardev (PTYs): pipe transports over character devices, as
  * CPython's test_read_pty_output, test_write_pty and test_bidirectional_pty
  * do.
  *
  * pty(7): a pseudoterminal is a pair of character devices, master and
  * slave; what is written to one end can be read from the other.  Once the
  * slave side is closed, reading the master fails with EIO on Linux: the
- * transport reports that as EOF.  tty(4): /dev/tty is the process's
- * controlling terminal; opening it without one fails with ENXIO. */
+ * transport reports that as EOF.  /dev/tty, the controlling terminal, is
+ * chardev_tty.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pty.h>
@@ -252,32 +252,6 @@ static void pty_hangup(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec_free(&r);
 }
 
-static void dev_tty(lc_case_ctx *ctx, lc_loop *loop)
-{
-    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        lc_case_skip(ctx, "open /dev/tty: %s (no controlling terminal)", lc_errname(-errno));
-        return;
-    }
-    lc_case_ref(ctx, "man:tty(4)");
-    lc__rec r;
-    lc__rec_init(&r);
-    r.stop_on_made = 1;
-    lc_transport *t;
-    if (lc__case_pipe_open(ctx, loop, 0, fd, -1, &r, &t, "connect_read_pipe on /dev/tty") < 0)
-        return;
-    /* Reading the user's terminal would take their input: only check that
-     * the transport is set up and watched, then pause it. */
-    lc_transport_pause_reading(t);
-    int in_time = lc__case_wait(loop, LC__MS(1000));
-    if (!in_time || r.made != 1)
-        lc_case_fail(ctx, "no connection_made on /dev/tty within 1 s");
-    else
-        lc_case_pass(ctx, "read transport on the controlling terminal set up");
-    lc__rec_finish(loop, &r, 1);
-    lc__rec_free(&r);
-}
-
 const lc_case lc_cases_chardev_pty[] = {
     {"chardev/pty-read-master", "read pipe on a PTY master gets what the slave writes",
      pty_read_master, 0, NULL, 0},
@@ -290,7 +264,5 @@ const lc_case lc_cases_chardev_pty[] = {
      pty_bidirectional, 0, NULL, 0},
     {"chardev/pty-hangup", "PTY master read transport: slave close (EIO) is EOF, connection_lost(0)",
      pty_hangup, 0, NULL, 0},
-    {"chardev/dev-tty", "read pipe on /dev/tty (SKIP without a controlling terminal)", dev_tty, 0,
-     NULL, 0},
     {0},
 };

@@ -5,11 +5,13 @@
  * implementation (variants "signalfd" and "selfpipe"). */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "case_util.h"
+#include "case_subprocess.h"
 
 static const char *const signal_variants[] = {"signalfd", "selfpipe", NULL};
 
@@ -290,6 +292,162 @@ static void signals_main_thread_only(lc_case_ctx *ctx, lc_loop *loop)
     lc_case_pass(ctx, "add and remove from another thread refused with LC_ETHREAD");
 }
 
+/* ---- signals/several-pending ---------------------------------------------- */
+
+/* Several distinct signals pending before the loop dispatches: each runs
+ * its handler.  signal(7): a standard signal has one instance pending at
+ * a time, so each sent once runs once; "Multiple instances of real-time
+ * signals can be queued", so each one queued with sigqueue(3) runs its
+ * handler once more.  With signalfd they all wait blocked and one read(2)
+ * returns several signalfd_siginfo records (signalfd(2)); with the self
+ * pipe each delivery writes its own byte. */
+enum { SIG_KINDS = 5 };
+
+struct sig_several {
+    int signo[SIG_KINDS], want[SIG_KINDS], got[SIG_KINDS];
+    char order[128];
+    size_t olen;
+};
+
+static void sig_several_cb(lc_loop *loop, int signo, void *arg)
+{
+    struct sig_several *s = arg;
+    int done = 1;
+    for (int i = 0; i < SIG_KINDS; i++) {
+        if (s->signo[i] == signo) {
+            s->got[i]++;
+            int n = snprintf(s->order + s->olen, sizeof s->order - s->olen, "%s%d",
+                             s->olen ? "," : "", signo);
+            if (n > 0 && (size_t)n < sizeof s->order - s->olen)
+                s->olen += (size_t)n;
+        }
+        done &= s->got[i] >= s->want[i];
+    }
+    if (done)
+        lc_loop_stop(loop);
+}
+
+static void signals_several_pending(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sig_evidence_impl(ctx, loop);
+    lc_case_ref(ctx, "man:signal(7)");
+    lc_case_ref(ctx, "man:sigqueue(3)");
+    struct sig_several s = {{SIGUSR1, SIGUSR2, SIGWINCH, SIGRTMIN, SIGRTMIN + 1}, {1, 1, 1, 3, 2}, {0}, "", 0};
+    int added = 0, rc = 0;
+    for (; added < SIG_KINDS; added++) {
+        if ((rc = lc_add_signal_handler(loop, s.signo[added], sig_several_cb, &s)) < 0)
+            break;
+    }
+    int sent = 0;
+    if (rc == 0) {
+        for (int i = 0; i < SIG_KINDS; i++) {
+            for (int k = 0; k < s.want[i]; k++) {
+                union sigval v = {.sival_int = k};
+                sent += (i < 3 ? kill(getpid(), s.signo[i]) : sigqueue(getpid(), s.signo[i], v)) == 0;
+            }
+        }
+    }
+    int guard = 0, run = 0;
+    if (rc == 0) {
+        run = lc__case_run_guarded(loop, LC__MS(2000), &guard);
+        /* Anything dispatched twice would come now. */
+        int g2 = 0;
+        if (run == 0)
+            run = lc__case_run_guarded(loop, LC__MS(50), &g2);
+    }
+    for (int i = 0; i < added; i++)
+        lc_remove_signal_handler(loop, s.signo[i]);
+    if (rc == LC_ENOTSUP) {
+        lc_case_unsupported(ctx, loop, rc, "add_signal_handler(%d) refused", s.signo[added]);
+        return;
+    }
+    LC_REQUIRE(ctx, rc == 0, "add_signal_handler(%d): %s", s.signo[added], lc_errname(rc));
+    LC_REQUIRE_OK(ctx, run);
+    lc_case_evidence(ctx, "dispatch_order", s.order);
+    lc_case_measure_counter(ctx, "signals_sent", sent, "signal");
+    lc_case_measure_counter(ctx, "handler_calls", s.got[0] + s.got[1] + s.got[2] + s.got[3] + s.got[4],
+                            "callback");
+    LC_REQUIRE(ctx, sent == 8, "only %d of 8 kill/sigqueue calls succeeded", sent);
+    for (int i = 0; i < SIG_KINDS; i++)
+        LC_REQUIRE(ctx, s.got[i] == s.want[i], "signal %d: sent %d, handler ran %d times (order %s)",
+                   s.signo[i], s.want[i], s.got[i], s.order);
+    lc_case_pass(ctx, "USR1, USR2, WINCH once each and RTMIN x3, RTMIN+1 x2 queued before dispatch: "
+                      "every one dispatched (order %s)", s.order);
+}
+
+/* ---- signals/child-clean-mask ---------------------------------------------- */
+
+/* A child of a loop that blocks its signals (signalfd) starts with an
+ * empty mask and default dispositions.  signalfd(2) NOTES: the blocked
+ * mask is inherited by a fork child and kept across execve(2), and so are
+ * ignored dispositions (signal(7)); the child's /proc/self/status shows
+ * SigBlk and SigIgn (proc(5)).  The signals between 31 and SIGRTMIN are
+ * the C library's own (signal(7), "Real-time signals": NPTL uses them and
+ * moves SIGRTMIN up); no program may use them, and glibc's posix_spawn
+ * leaves them ignored in the child (measured with glibc 2.36), so SigIgn is
+ * checked without them and recorded whole. */
+static unsigned long long status_mask(const char *status, const char *key)
+{
+    const char *p = strstr(status, key);
+    return p ? strtoull(p + strlen(key), NULL, 16) : ~0ULL;
+}
+
+/* Bit signo-1 for each signal the C library reserves (32 .. SIGRTMIN-1). */
+static unsigned long long libc_reserved(void)
+{
+    unsigned long long m = 0;
+    for (int sig = 32; sig < SIGRTMIN && sig <= 64; sig++)
+        m |= 1ULL << (sig - 1);
+    return m;
+}
+
+static void signals_child_clean_mask(lc_case_ctx *ctx, lc_loop *loop)
+{
+    sig_evidence_impl(ctx, loop);
+    lc_case_ref(ctx, "man:signalfd(2)");
+    lc_case_ref(ctx, "man:proc(5)");
+    struct sig_hits h = {0};
+    if (sig_add(ctx, loop, SIGUSR1, &h) < 0)
+        return;
+    if (sig_add(ctx, loop, SIGRTMIN, &h) < 0) {
+        lc_remove_signal_handler(loop, SIGUSR1);
+        return;
+    }
+    /* An ignored signal too: it must come back to its default. */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGUSR2, &ign, &old);
+    int blocked = sig_blocked(SIGUSR1);
+    struct lc__sp_run r = {.need_lost = 1};
+    const char *argv[] = {"cat", "/proc/self/status", NULL};
+    lc_spawn_options so = {.file = "cat", .argv = argv, .stdio = {0, LC_STDIO_PIPE, 0}};
+    lc_process *p = lc__sp_spawn(ctx, loop, &so, &lc__sp_cbs, &r);
+    int w = p ? lc__sp_wait(ctx, loop, &r, "cat /proc/self/status") : -1;
+    if (p)
+        lc_process_close(p);
+    sigaction(SIGUSR2, &old, NULL);
+    lc_remove_signal_handler(loop, SIGUSR1);
+    lc_remove_signal_handler(loop, SIGRTMIN);
+    if (w < 0)
+        return;
+    unsigned long long blk = status_mask(r.out[0], "\nSigBlk:"), ign_m = status_mask(r.out[0], "\nSigIgn:");
+    char buf[64];
+    snprintf(buf, sizeof buf, "%016llx", blk);
+    lc_case_evidence(ctx, "child_sigblk", buf);
+    snprintf(buf, sizeof buf, "%016llx", ign_m);
+    lc_case_evidence(ctx, "child_sigign", buf);
+    lc_case_evidence_int(ctx, "parent_blocks_sigusr1", blocked);
+    LC_REQUIRE(ctx, r.rc == 0 && blk != ~0ULL, "no SigBlk line from the child (returncode %d)", r.rc);
+    LC_REQUIRE(ctx, blk == 0, "the child started with signals blocked: SigBlk %016llx (parent blocks "
+               "SIGUSR1: %d)", blk, blocked);
+    LC_REQUIRE(ctx, (ign_m & ~libc_reserved()) == 0,
+               "the child started with signals ignored: SigIgn %016llx (C library's own: %016llx)",
+               ign_m, libc_reserved());
+    lc_case_pass(ctx, "child SigBlk 0 and no application signal ignored (SigIgn %016llx) while the "
+                 "loop %s SIGUSR1 and SIGRTMIN", ign_m, blocked ? "blocks" : "catches");
+}
+
 const lc_case lc_cases_signals[] = {
     {"signals/handler-runs", "a signal sent to the process runs its handler from the loop",
      signals_handler_runs, 0, signal_variants, 0},
@@ -304,6 +462,11 @@ const lc_case lc_cases_signals[] = {
      signals_coalescing, 0, signal_variants, 0},
     {"signals/invalid-signal", "SIGKILL, SIGSTOP and out-of-range numbers are refused",
      signals_invalid_signal, 0, signal_variants, 0},
+    {"signals/several-pending",
+     "distinct signals and queued real-time signals pending before dispatch: each dispatched",
+     signals_several_pending, 0, signal_variants, 0},
+    {"signals/child-clean-mask", "a child spawned by a loop handling signals starts with SigBlk and "
+     "SigIgn empty", signals_child_clean_mask, 0, signal_variants, 0},
     {"signals/main-thread-only", "add/remove from a thread other than the main one are refused",
      signals_main_thread_only, 0, signal_variants, 0},
     {0},

@@ -59,6 +59,11 @@ const lc_case lc_cases_signals[] = {
      signals_refused, 0, NULL, 0},
     {"signals/invalid-signal", "SIGKILL, SIGSTOP and out-of-range numbers are refused",
      signals_refused, 0, NULL, 0},
+    {"signals/several-pending",
+     "distinct signals and queued real-time signals pending before dispatch: each dispatched",
+     signals_refused, 0, NULL, 0},
+    {"signals/child-clean-mask", "a child spawned by a loop handling signals starts with SigBlk and "
+     "SigIgn empty", signals_refused, 0, NULL, 0},
     {"signals/main-thread-only", "add/remove from a thread other than the main one are refused",
      signals_refused, 0, NULL, 0},
     {0},

@@ -22,8 +22,7 @@
 #include <unistd.h>
 #endif
 
-#include "case_util.h"
-#include "loopcompat/process.h"
+#include "case_subprocess.h"
 
 #ifdef _WIN32
 #define SP_VARIANTS NULL
@@ -31,102 +30,6 @@
 static const char *const watcher_variants[] = {"pidfd", "sigchld", NULL};
 #define SP_VARIANTS watcher_variants
 #endif
-
-struct sp_run {
-    char out[2][4096];
-    size_t len[2];
-    int lost[3], lost_err[3];
-    int exited, rc;
-    int need_lost;
-    lc_loop *loop;
-};
-
-static void sp_maybe_stop(struct sp_run *r)
-{
-    if (r->exited && r->lost[0] + r->lost[1] + r->lost[2] >= r->need_lost)
-        lc_loop_stop(r->loop);
-}
-
-static void sp_data(lc_process *p, int fd, const void *d, size_t n, void *ud)
-{
-    (void)p;
-    struct sp_run *r = ud;
-    if (fd < 1 || fd > 2)
-        return;
-    size_t room = sizeof r->out[0] - 1 - r->len[fd - 1];
-    n = n < room ? n : room;
-    memcpy(r->out[fd - 1] + r->len[fd - 1], d, n);
-    r->len[fd - 1] += n;
-    r->out[fd - 1][r->len[fd - 1]] = 0;
-}
-
-static void sp_lost(lc_process *p, int fd, int err, void *ud)
-{
-    (void)p;
-    struct sp_run *r = ud;
-    r->lost[fd]++;
-    r->lost_err[fd] = err;
-    sp_maybe_stop(r);
-}
-
-static void sp_exited(lc_process *p, int rc, void *ud)
-{
-    (void)p;
-    struct sp_run *r = ud;
-    r->exited++;
-    r->rc = rc;
-    sp_maybe_stop(r);
-}
-
-static const lc_process_callbacks sp_cbs = {sp_data, sp_lost, sp_exited};
-
-static void sp_evidence(lc_case_ctx *ctx, lc_loop *loop)
-{
-    const char *w = lc_loop_child_watcher_name(loop);
-    lc_case_evidence(ctx, "child_watcher", w ? w : "none");
-}
-
-/* Spawn; a refusal ends the case.  Returns NULL then. */
-static lc_process *sp_spawn(lc_case_ctx *ctx, lc_loop *loop, lc_spawn_options *so,
-                            const lc_process_callbacks *cbs, void *ud)
-{
-    lc_process *p = NULL;
-    int rc = lc_spawn(loop, so, cbs, ud, &p);
-    if (rc == LC_ENOTSUP) {
-#ifdef _WIN32
-        lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: %s", lc_errname(rc));
-#else
-        lc_case_ref(ctx, "man:pidfd_open(2)");
-        lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: the %s child watcher is not available here (%s)",
-                            lc_case_variant(ctx) ? lc_case_variant(ctx) : "default", lc_errname(rc));
-#endif
-        return NULL;
-    }
-    if (rc < 0) {
-        lc_case_fail(ctx, "lc_spawn(%s): %s (%s)", so->shell ? so->shell : so->file,
-                     lc_strerror(rc), lc_errname(rc));
-        return NULL;
-    }
-    return p;
-}
-
-/* Run until the child exited and its pipes closed; FAIL on the guard. */
-static int sp_wait(lc_case_ctx *ctx, lc_loop *loop, struct sp_run *r, const char *what)
-{
-    r->loop = loop;
-    int guard = 0;
-    int rc = lc__case_run_guarded(loop, LC__MS(5000), &guard);
-    if (rc < 0) {
-        lc_case_fail(ctx, "lc_loop_run: %s", lc_strerror(rc));
-        return -1;
-    }
-    if (guard) {
-        lc_case_fail(ctx, "%s: within 5 s exited=%d, pipes lost=%d/%d", what, r->exited,
-                     r->lost[0] + r->lost[1] + r->lost[2], r->need_lost);
-        return -1;
-    }
-    return 0;
-}
 
 /* The child programs: POSIX ones, or on Windows cmd.exe and its
  * built-ins.  cmd's echo ends its line with CRLF; more copies stdin to
@@ -154,15 +57,15 @@ static int sp_wait(lc_case_ctx *ctx, lc_loop *loop, struct sp_run *r, const char
 
 static void subprocess_exec_stdout(lc_case_ctx *ctx, lc_loop *loop)
 {
-    sp_evidence(ctx, loop);
-    struct sp_run r = {.need_lost = 1};
+    lc__sp_evidence(ctx, loop);
+    struct lc__sp_run r = {.need_lost = 1};
     const char *argv[] = {SP_ECHO_ARGV, NULL};
     lc_spawn_options so = {.file = argv[0], .argv = argv};
     so.stdio[1] = LC_STDIO_PIPE;
-    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+    lc_process *p = lc__sp_spawn(ctx, loop, &so, &lc__sp_cbs, &r);
     if (!p)
         return;
-    int w = sp_wait(ctx, loop, &r, SP_ECHO_WHAT);
+    int w = lc__sp_wait(ctx, loop, &r, SP_ECHO_WHAT);
     lc_process_close(p);
     if (w < 0)
         return;
@@ -176,7 +79,7 @@ static void subprocess_exec_stdout(lc_case_ctx *ctx, lc_loop *loop)
 /* ---- subprocess/exec-stdin-echo ------------------------------------------ */
 
 /* What came back is what was written (more may end it with CRLF). */
-static int sp_echoed(const struct sp_run *r)
+static int sp_echoed(const struct lc__sp_run *r)
 {
 #ifdef _WIN32
     return strcmp(r->out[0], "one two") == 0 || strcmp(r->out[0], "one two\r\n") == 0;
@@ -187,12 +90,12 @@ static int sp_echoed(const struct sp_run *r)
 
 static void subprocess_exec_stdin_echo(lc_case_ctx *ctx, lc_loop *loop)
 {
-    sp_evidence(ctx, loop);
-    struct sp_run r = {.need_lost = 2};
+    lc__sp_evidence(ctx, loop);
+    struct lc__sp_run r = {.need_lost = 2};
     const char *argv[] = {SP_CAT_ARGV, NULL};
     lc_spawn_options so = {.file = argv[0], .argv = argv};
     so.stdio[0] = so.stdio[1] = LC_STDIO_PIPE;
-    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+    lc_process *p = lc__sp_spawn(ctx, loop, &so, &lc__sp_cbs, &r);
     if (!p)
         return;
     lc_transport *in = lc_process_pipe(p, 0);
@@ -205,7 +108,7 @@ static void subprocess_exec_stdin_echo(lc_case_ctx *ctx, lc_loop *loop)
                      lc_errname(w2), lc_errname(c));
         return;
     }
-    int w = sp_wait(ctx, loop, &r, SP_CAT_WHAT);
+    int w = lc__sp_wait(ctx, loop, &r, SP_CAT_WHAT);
     lc_process_close(p);
     if (w < 0)
         return;
@@ -218,17 +121,17 @@ static void subprocess_exec_stdin_echo(lc_case_ctx *ctx, lc_loop *loop)
 
 static void subprocess_exit_status(lc_case_ctx *ctx, lc_loop *loop)
 {
-    sp_evidence(ctx, loop);
+    lc__sp_evidence(ctx, loop);
     static const int codes[] = {0, 7, 255};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         char cmd[32];
         snprintf(cmd, sizeof cmd, "exit %d", codes[i]);
-        struct sp_run r = {0};
+        struct lc__sp_run r = {0};
         lc_spawn_options so = {.shell = cmd};
-        lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+        lc_process *p = lc__sp_spawn(ctx, loop, &so, &lc__sp_cbs, &r);
         if (!p)
             return;
-        int w = sp_wait(ctx, loop, &r, cmd);
+        int w = lc__sp_wait(ctx, loop, &r, cmd);
         int got = -1000, have = lc_process_returncode(p, &got);
         lc_process_close(p);
         if (w < 0)
@@ -249,7 +152,7 @@ static int sp_send_term(lc_process *p) { return lc_process_send_signal(p, SIGTER
 
 static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
 {
-    sp_evidence(ctx, loop);
+    lc__sp_evidence(ctx, loop);
     struct {
         const char *how;
         int (*send)(lc_process *);
@@ -258,18 +161,18 @@ static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
                 {"send_signal(SIGTERM)", sp_send_term}};
     int after = 0, other = 0;
     for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
-        struct sp_run r = {0};
+        struct lc__sp_run r = {0};
         /* Runs about 30 s: ping waits a second between echo requests. */
         const char *argv[] = {"ping.exe", "-n", "30", "127.0.0.1", NULL};
         lc_spawn_options so = {.file = "ping.exe", .argv = argv};
         so.stdio[1] = LC_STDIO_DEVNULL;
-        lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+        lc_process *p = lc__sp_spawn(ctx, loop, &so, &lc__sp_cbs, &r);
         if (!p)
             return;
         if (i == 0)
             other = lc_process_send_signal(p, SIGINT);
         int s = ways[i].send(p);
-        int w = s < 0 ? -1 : sp_wait(ctx, loop, &r, ways[i].how);
+        int w = s < 0 ? -1 : lc__sp_wait(ctx, loop, &r, ways[i].how);
         after = lc_process_kill(p);
         lc_process_close(p);
         LC_REQUIRE(ctx, s == 0, "%s: %s", ways[i].how, lc_errname(s));
@@ -292,7 +195,7 @@ static int sp_send_hup(lc_process *p) { return lc_process_send_signal(p, SIGHUP)
 
 static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
 {
-    sp_evidence(ctx, loop);
+    lc__sp_evidence(ctx, loop);
     struct {
         const char *how;
         int (*send)(lc_process *);
@@ -302,13 +205,13 @@ static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
                 {"send_signal(SIGHUP)", sp_send_hup, SIGHUP}};
     int after = 0;
     for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
-        struct sp_run r = {0};
+        struct lc__sp_run r = {0};
         lc_spawn_options so = {.shell = "exec sleep 30"};
-        lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+        lc_process *p = lc__sp_spawn(ctx, loop, &so, &lc__sp_cbs, &r);
         if (!p)
             return;
         int s = ways[i].send(p);
-        int w = s < 0 ? -1 : sp_wait(ctx, loop, &r, ways[i].how);
+        int w = s < 0 ? -1 : lc__sp_wait(ctx, loop, &r, ways[i].how);
         after = lc_process_kill(p);
         lc_process_close(p);
         LC_REQUIRE(ctx, s == 0, "%s: %s", ways[i].how, lc_errname(s));
@@ -347,8 +250,8 @@ static void subprocess_kill_signal(lc_case_ctx *ctx, lc_loop *loop)
 
 static void subprocess_shell(lc_case_ctx *ctx, lc_loop *loop)
 {
-    sp_evidence(ctx, loop);
-    struct sp_run r = {.need_lost = 2};
+    lc__sp_evidence(ctx, loop);
+    struct lc__sp_run r = {.need_lost = 2};
 #ifdef _WIN32
     char sysroot[260];
     DWORD n = GetEnvironmentVariableA("SystemRoot", sysroot, sizeof sysroot);
@@ -360,10 +263,10 @@ static void subprocess_shell(lc_case_ctx *ctx, lc_loop *loop)
 #endif
     lc_spawn_options so = {.shell = SP_SHELL_CMD, .env = env, .cwd = SP_SHELL_CWD};
     so.stdio[1] = so.stdio[2] = LC_STDIO_PIPE;
-    lc_process *p = sp_spawn(ctx, loop, &so, &sp_cbs, &r);
+    lc_process *p = lc__sp_spawn(ctx, loop, &so, &lc__sp_cbs, &r);
     if (!p)
         return;
-    int w = sp_wait(ctx, loop, &r, SP_SHELL_WHAT);
+    int w = lc__sp_wait(ctx, loop, &r, SP_SHELL_WHAT);
     lc_process_close(p);
     if (w < 0)
         return;
@@ -377,7 +280,7 @@ static void subprocess_shell(lc_case_ctx *ctx, lc_loop *loop)
 
 static void subprocess_exec_not_found(lc_case_ctx *ctx, lc_loop *loop)
 {
-    sp_evidence(ctx, loop);
+    lc__sp_evidence(ctx, loop);
 #ifdef _WIN32
     lc_spawn_options so = {.file = "C:\\nonexistent\\loopcompat-program.exe"};
 #else
@@ -388,11 +291,11 @@ static void subprocess_exec_not_found(lc_case_ctx *ctx, lc_loop *loop)
     /* The first spawn sets the watcher up (the sigchld watcher opens the
      * loop's signal channel, kept until close; on Windows, what the loop
      * keeps up); count around the second. */
-    lc_spawn(loop, &so, &sp_cbs, NULL, &p);
+    lc_spawn(loop, &so, &lc__sp_cbs, NULL, &p);
     if (p)
         lc_process_close(p), p = NULL;
     int fds0 = lc__case_count_fds();
-    int rc = lc_spawn(loop, &so, &sp_cbs, NULL, &p);
+    int rc = lc_spawn(loop, &so, &lc__sp_cbs, NULL, &p);
     if (rc == LC_ENOTSUP) {
 #ifdef _WIN32
         lc_case_unsupported(ctx, loop, rc, "lc_spawn refused: %s", lc_errname(rc));
@@ -442,7 +345,7 @@ static void sp_many_exited(lc_process *p, int rc, void *ud)
 
 static void subprocess_many_concurrent(lc_case_ctx *ctx, lc_loop *loop)
 {
-    sp_evidence(ctx, loop);
+    lc__sp_evidence(ctx, loop);
     static const lc_process_callbacks cbs = {NULL, NULL, sp_many_exited};
     struct sp_many m = {0, 0, loop};
     struct sp_one ones[SP_MANY];
@@ -455,7 +358,7 @@ static void subprocess_many_concurrent(lc_case_ctx *ctx, lc_loop *loop)
         ones[n].want = n % 64;
         snprintf(cmd, sizeof cmd, "exit %d", ones[n].want);
         lc_spawn_options so = {.shell = cmd};
-        if ((ps[n] = sp_spawn(ctx, loop, &so, &cbs, &ones[n])) == NULL)
+        if ((ps[n] = lc__sp_spawn(ctx, loop, &so, &cbs, &ones[n])) == NULL)
             break;
     }
     int guard = 0, rc = 0;

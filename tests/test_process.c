@@ -307,6 +307,40 @@ START_TEST(devnull)
 }
 END_TEST
 
+START_TEST(new_session)
+{
+    lc_loop *loop = new_loop(_i);
+    if (!loop)
+        return;
+    struct run r = {0};
+    lc_spawn_options so = {0};
+    so.shell = "cat /proc/$$/stat; exit 8";
+    so.stdio[1] = LC_STDIO_PIPE;
+    so.flags = LC_SPAWN_NEW_SESSION;
+    r.loop = loop;
+    r.need_lost = 1;
+    lc_process *p = NULL;
+    ck_assert_int_eq(lc_spawn(loop, &so, &cbs, &r, &p), 0);
+    int pid = lc_process_pid(p);
+    run_until_done(loop, 5000);
+    /* proc(5) stat: pid (comm) state ppid pgrp session; setsid(2) makes
+     * the child leader of both. */
+    r.out[0][r.len[0]] = 0;
+    const char *rp = strrchr(r.out[0], ')');
+    int pgrp = -1, sid = -1;
+    ck_assert_ptr_nonnull(rp);
+    ck_assert_int_eq(sscanf(rp + 1, " %*c %*d %d %d", &pgrp, &sid), 2);
+    ck_assert_int_eq(sid, pid);
+    ck_assert_int_eq(pgrp, pid);
+    ck_assert_int_ne(getsid(0), pid);
+    ck_assert_int_eq(r.exited, 1);
+    ck_assert_int_eq(r.rc, 8);
+    lc_process_close(p);
+    lc_loop_free(loop);
+    no_children_left();
+}
+END_TEST
+
 START_TEST(spawn_errors)
 {
     int fds0 = 0;
@@ -517,6 +551,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, env_and_cwd, 0, 2);
     tcase_add_loop_test(tc, stderr_pipe_and_merge, 0, 2);
     tcase_add_loop_test(tc, devnull, 0, 2);
+    tcase_add_loop_test(tc, new_session, 0, 2);
     tcase_add_loop_test(tc, spawn_errors, 0, 2);
     tcase_add_loop_test(tc, hundred_children, 0, 2);
     tcase_add_loop_test(tc, child_signal_state_reset, 0, 2);

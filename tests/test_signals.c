@@ -223,6 +223,48 @@ START_TEST(realtime_signals_queue)
 }
 END_TEST
 
+/* Several signals pending before one dispatch, more than one signalfd
+ * read batch holds: every one is dispatched (each standard signal once,
+ * each queued real-time signal once, signal(7)). */
+struct per_signal {
+    int usr1, usr2, rt;
+};
+
+static void count_each(lc_loop *loop, int signo, void *arg)
+{
+    struct per_signal *c = arg;
+    if (signo == SIGUSR1)
+        c->usr1++;
+    else if (signo == SIGUSR2)
+        c->usr2++;
+    else if (signo == SIGRTMIN)
+        c->rt++;
+    if (c->usr1 && c->usr2 && c->rt >= 40)
+        lc_loop_stop(loop);
+}
+
+START_TEST(distinct_and_queued_all_dispatched)
+{
+    lc_loop *loop = new_loop(_i);
+    struct per_signal c = {0};
+    ck_assert_int_eq(lc_add_signal_handler(loop, SIGUSR1, count_each, &c), 0);
+    ck_assert_int_eq(lc_add_signal_handler(loop, SIGUSR2, count_each, &c), 0);
+    ck_assert_int_eq(lc_add_signal_handler(loop, SIGRTMIN, count_each, &c), 0);
+    ck_assert_int_eq(kill(getpid(), SIGUSR1), 0);
+    for (int k = 0; k < 40; k++) {
+        union sigval v = {.sival_int = k};
+        ck_assert_int_eq(sigqueue(getpid(), SIGRTMIN, v), 0);
+    }
+    ck_assert_int_eq(kill(getpid(), SIGUSR2), 0);
+    ck_assert_int_eq(run_for(loop, 2000), 0);
+    run_for(loop, 50); /* nothing more may come */
+    ck_assert_int_eq(c.usr1, 1);
+    ck_assert_int_eq(c.usr2, 1);
+    ck_assert_int_eq(c.rt, 40);
+    lc_loop_free(loop);
+}
+END_TEST
+
 static void *add_from_thread(void *arg)
 {
     lc_loop *loop = arg;
@@ -324,6 +366,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, close_restores, 0, 2);
     tcase_add_loop_test(tc, coalescing, 0, 2);
     tcase_add_loop_test(tc, realtime_signals_queue, 0, 2);
+    tcase_add_loop_test(tc, distinct_and_queued_all_dispatched, 0, 2);
     tcase_add_loop_test(tc, main_thread_only, 0, 2);
     tcase_add_loop_test(tc, one_loop_per_signal, 0, 2);
     tcase_add_loop_test(tc, remove_inside_handler, 0, 2);

@@ -79,7 +79,15 @@ json_t *lc_histogram_build(const double *sorted, size_t n)
     return json_pack("{s:s, s:o}", "scheme", LC_HISTOGRAM_SCHEME, "buckets", buckets);
 }
 
-static int bad(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* mingw-w64 with __USE_MINGW_ANSI_STDIO formats as C99 does (%zu): its
+ * checks are gnu_printf's, not the CRT's (as LC__PRINTF_FMT in lc_case.h). */
+#if defined(__MINGW32__)
+#define HIST_PRINTF gnu_printf
+#else
+#define HIST_PRINTF printf
+#endif
+static int bad(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(HIST_PRINTF, 3, 4)));
 static int bad(char *why, size_t whylen, const char *fmt, ...)
 {
     va_list ap;

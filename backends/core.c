@@ -232,6 +232,21 @@ void lc__remove_closer(struct lc__closer *c)
 
 /* ---- callbacks ---- */
 
+static void take_threadsafe(lc_loop *loop);
+
+/* call_soon and call_soon_threadsafe share one FIFO order, as asyncio's
+ * both append to the loop's one _ready deque (test_events.py
+ * test_call_soon_threadsafe_same_thread).  call_soon runs in the loop's
+ * thread: a callback queued with call_soon_threadsafe before it (from this
+ * thread, or from another one before this call) moves to the ready queue
+ * first.  ts_wake_pending is set by every threadsafe queueing and cleared
+ * only when the queue is taken, so reading it false means nothing waits. */
+static void keep_fifo_with_threadsafe(lc_loop *loop)
+{
+    if (atomic_load(&loop->ts_wake_pending))
+        take_threadsafe(loop);
+}
+
 int lc_call_soon(lc_loop *loop, lc_cb cb, void *arg)
 {
     int rc = lc__check_open(loop);
@@ -239,6 +254,7 @@ int lc_call_soon(lc_loop *loop, lc_cb cb, void *arg)
         return rc;
     if (cb == NULL)
         return LC_EINVAL;
+    keep_fifo_with_threadsafe(loop);
     return ring_push(&loop->ready, cb, arg, NULL);
 }
 
@@ -254,6 +270,7 @@ int lc_call_soon_handle(lc_loop *loop, lc_handle *h, lc_cb cb, void *arg)
     h->cb = cb;
     h->arg = arg;
     h->state = LC__H_QUEUED;
+    keep_fifo_with_threadsafe(loop);
     return ring_push(&loop->ready, cb, arg, h);
 }
 

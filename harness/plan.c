@@ -178,8 +178,20 @@ int lc_plan_build(lc_plan *plan, const lc_case *const *cases, size_t n, const lc
         lc_probe why;
         if (!lc_plan_list_has(f->backends, names[b]))
             continue;
-        if (lc_backend_probe(names[b], &why) == 0 && why.available)
+        int probed = lc_backend_probe(names[b], &why) == 0;
+        if (probed && why.available) {
             avail[na++] = names[b];
+        } else if (f->backends) {
+            /* Named on purpose and not there: an empty run would exit 0
+             * with no rows for it, and pass for a run that never ran.
+             * Without --backend an unavailable backend is only declared
+             * (its reason is in the report's backends). */
+            snprintf(err, errlen, "--backend: backend '%s' is unavailable here: %s%s%s", names[b],
+                     probed ? lc_reason_name(why.reason) : "probe failed", probed && why.message[0] ? ": " : "",
+                     probed ? why.message : "");
+            free(avail);
+            return -1;
+        }
     }
     for (size_t b = 0; b < na; b++)
         lc_plan_add_backend(plan, avail[b]);

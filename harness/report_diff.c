@@ -347,7 +347,11 @@ int lc_rdiff_run(const lc_rdoc *base, const lc_rdoc *newer, const char *base_nam
     } else {
         lc_diff_print(diff, out);
     }
-    int rc = lc_diff_regressions(diff) ? 1 : 0;
+    /* A vanished row fails the comparison as a regression does: a case or
+     * backend that stopped running (a backend gone unavailable, a case
+     * dropped from the catalogue) is not a pass, and exiting 0 let it go
+     * unnoticed.  Compare runs of the same selection (docs/reports.md). */
+    int rc = lc_diff_regressions(diff) || json_array_size(json_object_get(diff, "vanished")) ? 1 : 0;
     json_decref(diff);
     return rc;
 }

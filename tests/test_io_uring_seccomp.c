@@ -87,7 +87,9 @@ START_TEST(test_probe_reason_is_policy_under_seccomp)
 }
 END_TEST
 
-static int run_cli_under_filter(const char *out)
+/* `loopcompat run` under the filter, with `--backend backends` unless
+ * NULL; stderr goes to errpath. */
+static int run_cli_under_filter(const char *out, const char *backends, const char *errpath)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -96,9 +98,17 @@ static int run_cli_under_filter(const char *out)
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0)
             dup2(devnull, STDOUT_FILENO);
-        execl(LC_SECCOMP_EXEC_PATH, "seccomp_exec", LC_CLI_PATH, "run", "--backend", "io_uring,poll",
-              "--case", "timers/*", "-j", "2", "--quiet", "--output", out, "--expectations",
-              LC_TEST_SOURCE_DIR "/cases/expectations.json", (char *)NULL);
+        int errfd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (errfd >= 0)
+            dup2(errfd, STDERR_FILENO);
+        const char *exp = LC_TEST_SOURCE_DIR "/cases/expectations.json";
+        if (backends)
+            execl(LC_SECCOMP_EXEC_PATH, "seccomp_exec", LC_CLI_PATH, "run", "--backend", backends,
+                  "--case", "timers/cancel", "-j", "2", "--quiet", "--output", out, "--expectations", exp,
+                  (char *)NULL);
+        else
+            execl(LC_SECCOMP_EXEC_PATH, "seccomp_exec", LC_CLI_PATH, "run", "--case", "timers/cancel", "-j",
+                  "2", "--quiet", "--output", out, "--expectations", exp, (char *)NULL);
         _exit(127);
     }
     int st = 0;
@@ -111,15 +121,18 @@ START_TEST(test_run_reports_backend_unavailable)
 {
     char dir[] = "/tmp/lc-seccomp-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    char out[PATH_MAX];
+    char out[PATH_MAX], errpath[PATH_MAX];
     snprintf(out, sizeof out, "%s/report.json", dir);
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
 
-    int rc = run_cli_under_filter(out);
+    /* No --backend: every available backend runs, io_uring is declared. */
+    int rc = run_cli_under_filter(out, NULL, errpath);
     ck_assert_msg(rc == 0, "loopcompat run under the filter exited %d", rc);
 
     json_error_t jerr;
     json_t *doc = json_load_file(out, 0, &jerr);
     unlink(out);
+    unlink(errpath);
     rmdir(dir);
     ck_assert_msg(doc != NULL, "report: %s", jerr.text);
     json_t *u = json_object_get(json_object_get(doc, "backends"), "io_uring");
@@ -145,6 +158,36 @@ START_TEST(test_run_reports_backend_unavailable)
 }
 END_TEST
 
+/* io_uring named with --backend but unavailable: the run fails at once with
+ * exit 2 and one line naming it, and writes no report (an empty run that
+ * exited 0 passed for one that never ran). */
+START_TEST(test_run_refuses_requested_unavailable_backend)
+{
+    char dir[] = "/tmp/lc-seccomp-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char out[PATH_MAX], errpath[PATH_MAX];
+    snprintf(out, sizeof out, "%s/report.json", dir);
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+
+    int rc = run_cli_under_filter(out, "io_uring,poll", errpath);
+    char text[1024] = "";
+    FILE *f = fopen(errpath, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = 0;
+    if (f)
+        fclose(f);
+    int wrote = access(out, F_OK) == 0;
+    unlink(out);
+    unlink(errpath);
+    rmdir(dir);
+    ck_assert_msg(rc == 2, "exit %d, stderr: %s", rc, text);
+    ck_assert_msg(!wrote, "a report was written");
+    ck_assert_msg(strstr(text, "io_uring") && strstr(text, "unavailable"), "stderr: %s", text);
+    char *nl = strchr(text, '\n');
+    ck_assert_msg(nl && nl[1] == 0, "not one line: %s", text);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("io_uring_seccomp");
@@ -153,6 +196,7 @@ int main(void)
     tcase_add_test(tc, test_probe_reports_eperm);
     tcase_add_test(tc, test_probe_reason_is_policy_under_seccomp);
     tcase_add_test(tc, test_run_reports_backend_unavailable);
+    tcase_add_test(tc, test_run_refuses_requested_unavailable_backend);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

@@ -443,6 +443,19 @@ START_TEST(test_diff_new_vanished)
     ck_assert_int_eq(json_array_size(json_object_get(diff, "new_results")), 1);
     ck_assert_int_eq(json_array_size(json_object_get(diff, "status_changes")), 1);
     json_decref(diff);
+
+    /* A vanished row fails diff (exit 1) as a regression does; a new one
+     * does not. */
+    make_dir();
+    json_t *c = json_deep_copy(a);
+    json_array_remove(json_object_get(c, "results"), 7);
+    write_doc(a, "full.json");
+    write_doc(c, "less.json");
+    const char *gone[] = {"diff", path_in("full.json"), path_in("less.json")};
+    ck_assert_int_eq(run_cmd(lc_cmd_diff, 3, gone), 1);
+    const char *more[] = {"diff", path_in("less.json"), path_in("full.json")};
+    ck_assert_int_eq(run_cmd(lc_cmd_diff, 3, more), 0);
+    json_decref(c);
     json_decref(a);
     json_decref(b);
 }

@@ -141,6 +141,27 @@ static int case_has_variant(const lc_case *c, const char *v)
     return 0;
 }
 
+/* Cases whose rows include the completion variant without --variants, on
+ * every backend that has the mode: the ones built on stream transports,
+ * the only thing completion mode changes (loop.h LC_LOOP_COMPLETION).  A
+ * bug of the completion path (a short send counted as whole) was caught
+ * only by a run that asked for the variant. */
+static const char *const completion_by_default[] = {
+    "tcp/*", "unix/*", "streams/*", "close/pending-handles", NULL,
+};
+
+static int completion_row_by_default(const lc_case *c, const lc_plan_filter *f)
+{
+    if (f->extra_variants && lc_plan_list_has(f->extra_variants, "completion"))
+        return 0; /* every case gets the row already */
+    if (case_has_variant(c, "completion"))
+        return 0;
+    for (size_t i = 0; completion_by_default[i]; i++)
+        if (fnmatch(completion_by_default[i], c->id, 0) == 0)
+            return 1;
+    return 0;
+}
+
 static int case_selected(const lc_case *c, const lc_plan_filter *f)
 {
     if ((c->flags & LC_CASE_STRESS) && !f->include_stress)
@@ -237,6 +258,10 @@ int lc_plan_build(lc_plan *plan, const lc_case *const *cases, size_t n, const lc
                         rc = lc_plan_add(plan, c, avail[b], lv);
             }
         }
+        if (completion_row_by_default(c, f))
+            for (size_t b = 0; b < na && rc == 0; b++)
+                if (backend_has_mode(avail[b], "completion"))
+                    rc = lc_plan_add(plan, c, avail[b], "completion");
     }
     free(avail);
     if (rc < 0) {

@@ -200,6 +200,22 @@ json_t *lc_probe_platform_limits(void)
                             json_pack("{s:I, s:s, s:s}", "value", (json_int_t)slack, "unit", "ns",
                                       "source", "prctl(PR_GET_TIMERSLACK)"));
 #endif
+#ifdef __linux__
+    /* epoll(7) /proc/sys/fs/epoll/max_user_watches: the watches one user
+     * may hold in all their epoll instances together; epoll_ctl(2) ENOSPC
+     * past it.  Absent where the kernel has no epoll. */
+    FILE *f = fopen("/proc/sys/fs/epoll/max_user_watches", "r");
+    long long watches = -1;
+    if (f) {
+        if (fscanf(f, "%lld", &watches) != 1)
+            watches = -1;
+        fclose(f);
+    }
+    if (watches >= 0)
+        json_object_set_new(l, "epoll_max_user_watches",
+                            json_pack("{s:I, s:s, s:s}", "value", (json_int_t)watches, "unit", "entry",
+                                      "source", "/proc/sys/fs/epoll/max_user_watches"));
+#endif
     return l;
 }
 

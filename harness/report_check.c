@@ -156,6 +156,7 @@ static int check_limits(chk *c, const char *path, const json_t *lim)
                                 {"fd_setsize", T_OBJ, 0, 0},
                                 {"clock_resolution", T_OBJ, 0, 0},
                                 {"timer_slack", T_OBJ, 0, 0},
+                                {"epoll_max_user_watches", T_OBJ, 0, 0},
                                 {NULL, 0, 0, 0}};
     static const field rl[] = {{"soft", T_INT | T_NULL, 1, NONNEG},
                                {"hard", T_INT | T_NULL, 1, NONNEG},

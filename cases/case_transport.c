@@ -129,6 +129,21 @@ void lc__case_transport_error(lc_case_ctx *ctx, lc_loop *loop, int rc, const cha
         lc_case_fail(ctx, "%s failed: %s (%s)", what, lc_strerror(rc), lc_errname(rc));
 }
 
+int lc__case_stream_on_pair(lc_case_ctx *ctx, lc_loop *loop, const int sv[2], lc__rec *r,
+                            lc_transport **t)
+{
+    lc__rec_init(r);
+    *t = NULL;
+    int rc = lc_stream_open(loop, sv[0], &lc__rec_protocol, r, t);
+    if (rc < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        lc__rec_free(r);
+        lc__case_transport_error(ctx, loop, rc, "lc_stream_open");
+    }
+    return rc;
+}
+
 int lc__case_pipe_open(lc_case_ctx *ctx, lc_loop *loop, int for_write, int fd, int other_fd, lc__rec *r,
                        lc_transport **t, const char *what)
 {

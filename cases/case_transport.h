@@ -46,6 +46,13 @@ void lc__rec_finish(lc_loop *loop, lc__rec *r, int abort);
  * LC_ENOTSUP, FAIL otherwise. */
 void lc__case_transport_error(lc_case_ctx *ctx, lc_loop *loop, int rc, const char *what);
 
+/* lc_stream_open on sv[0] (one end of a connected socketpair), recording
+ * into r, which it initialises.  On failure both ends are closed, r freed,
+ * the error reported as by lc__case_transport_error, and the code
+ * returned. */
+int lc__case_stream_on_pair(lc_case_ctx *ctx, lc_loop *loop, const int sv[2], lc__rec *r,
+                            lc_transport **t);
+
 /* connect_write_pipe on fd if for_write, else connect_read_pipe, recording
  * into r (initialised by the caller).  On failure fd and other_fd (unless
  * -1) are closed, the error reported as by lc__case_transport_error, and

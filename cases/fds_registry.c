@@ -236,16 +236,10 @@ static void fds_add_reader_transport_fd(lc_case_ctx *ctx, lc_loop *loop)
     int sv[2];
     LC_REQUIRE(ctx, socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s", strerror(errno));
     lc__rec r;
-    lc__rec_init(&r);
-    lc_transport *t = NULL;
-    int rc = lc_stream_open(loop, sv[0], &lc__rec_protocol, &r, &t);
-    if (rc < 0) {
-        close(sv[0]);
-        close(sv[1]);
-        lc__rec_free(&r);
-        lc__case_transport_error(ctx, loop, rc, "lc_stream_open");
+    lc_transport *t;
+    int rc = lc__case_stream_on_pair(ctx, loop, sv, &r, &t);
+    if (rc < 0)
         return;
-    }
     int fired = 0;
     int ra = lc_add_reader(loop, sv[0], reg_mark, &fired);
     int wa = lc_add_writer(loop, sv[0], reg_mark, &fired);

@@ -76,16 +76,10 @@ static void streams_short_sends_counted(lc_case_ctx *ctx, lc_loop *loop)
     lc_case_measure_value(ctx, "sndbuf", sndbuf, "byte");
 
     lc__rec r;
-    lc__rec_init(&r);
-    lc_transport *t = NULL;
-    int rc = lc_stream_open(loop, sv[0], &lc__rec_protocol, &r, &t);
-    if (rc < 0) {
-        close(sv[0]);
-        close(sv[1]);
-        lc__rec_free(&r);
-        lc__case_transport_error(ctx, loop, rc, "lc_stream_open");
+    lc_transport *t;
+    int rc = lc__case_stream_on_pair(ctx, loop, sv, &r, &t);
+    if (rc < 0)
         return;
-    }
     struct ss_state st;
     memset(&st, 0, sizeof st);
     st.rfd = sv[1];

@@ -335,6 +335,7 @@ int lc_cmd_run(int argc, char **argv)
         fprintf(stderr, "loopcompat run: %s\n", err);
         goto out;
     }
+    lc_run_outputs_scope(&outs, &filter);
     run_info = lc_probe_run_info();
     bk = lc_probe_backends();
     limits = lc_probe_platform_limits();

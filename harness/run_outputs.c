@@ -1,10 +1,12 @@
 /* JUnit, TAP and baseline comparison at the end of `loopcompat run`. */
 #include "run_outputs.h"
 
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "journal.h"
+#include "plan.h"
 #include "report_ci.h"
 #include "report_io.h"
 #include "report_dest.h"
@@ -105,6 +107,30 @@ int lc_run_outputs_finish(lc_run_outputs *o, const json_t *report, const char *r
     if (rc == 2)
         fprintf(stderr, "loopcompat run: --baseline: %s\n", err);
     return rc;
+}
+
+static int in_scope(const json_t *r, const lc_plan_filter *f)
+{
+    const char *c = json_string_value(json_object_get(r, "case"));
+    const char *b = json_string_value(json_object_get(r, "backend"));
+    if (!c || !b || !lc_plan_list_has(f->backends, b))
+        return 0;
+    if (!f->case_globs)
+        return 1;
+    for (const char *const *g = f->case_globs; *g; g++)
+        if (fnmatch(*g, c, 0) == 0)
+            return 1;
+    return 0;
+}
+
+void lc_run_outputs_scope(lc_run_outputs *o, const lc_plan_filter *f)
+{
+    json_t *rows = json_object_get(o->base, "results");
+    if (!json_is_array(rows))
+        return;
+    for (size_t i = json_array_size(rows); i-- > 0;)
+        if (!in_scope(json_array_get(rows, i), f))
+            json_array_remove(rows, i);
 }
 
 void lc_run_outputs_free(lc_run_outputs *o)

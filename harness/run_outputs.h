@@ -28,6 +28,14 @@ typedef struct lc_run_outputs {
  * project's first run has none yet. */
 int lc_run_outputs_prepare(lc_run_outputs *o, char *err, size_t errlen);
 
+/* Narrows the baseline to what a run with these --case and --backend
+ * filters can produce, so that a filtered run compared with a full
+ * baseline is not told that everything it did not select VANISHED; a row
+ * inside the filters that the run lacks still is.  Needs plan.h's
+ * lc_plan_filter. */
+struct lc_plan_filter;
+void lc_run_outputs_scope(lc_run_outputs *o, const struct lc_plan_filter *f);
+
 /* Checks every destination of the run before the first case, so that a bad
  * one fails at once and leaves nothing behind: the report (output), its
  * journal (unless the report is written in place, into a device), --junit

@@ -132,4 +132,26 @@ cat "$W/diff.out"
 [ "$(grep -c '^REGRESSION ' "$W/diff.out")" -eq 1 ] || fail "want exactly one REGRESSION line"
 grep -q "^REGRESSION  $(cat "$W/doctored.key"): " "$W/diff.out" || fail "the regression is not the doctored result"
 "$LC" diff "$W/run.json" "$W/run.json" > /dev/null || fail "diff of a run with itself is not 0"
+# run --baseline: a filtered run is compared within its filters (the rest of
+# a wider baseline did not vanish), but a row inside them that the run lacks
+# did: the baseline gets a row of a case id no run produces.
+"$LC" run --case 'callbacks/*' --backend poll --quiet --expectations "$EXP" \
+    --output "$W/narrow.json" --baseline "$W/run.json" > "$W/narrow.out" 2>&1 ||
+    { cat "$W/narrow.out"; fail "a filtered run against a wider baseline exited $?"; }
+grep -q ", 0 vanished" "$W/narrow.out" || fail "the filtered run: $(grep summary "$W/narrow.out")"
+python3 - "$W/run.json" "$W/ghost.json" <<'PY' || fail "adding a ghost row"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for r in doc["results"]:
+    if r["case"].startswith("callbacks/") and r["backend"] == "poll":
+        g = dict(r, case="callbacks/no-such-case")
+        doc["results"].append(g)
+        break
+json.dump(doc, open(sys.argv[2], "w"), indent=2)
+PY
+"$LC" run --case 'callbacks/*' --backend poll --quiet --expectations "$EXP" \
+    --output "$W/ghostrun.json" --baseline "$W/ghost.json" > "$W/ghostrun.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || { cat "$W/ghostrun.out"; fail "a row that vanished inside the filters: exit $rc, want 1"; }
+grep -q "^VANISHED .*callbacks/no-such-case" "$W/ghostrun.out" || fail "no VANISHED line: $(cat "$W/ghostrun.out")"
 echo "ok: $N results in JUnit and TAP; the doctored regression flagged"

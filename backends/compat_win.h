@@ -107,7 +107,8 @@ void lc__iocp_streams_destroy(lc_loop *loop);
 void **lc__iocp_cs_head(lc_loop *loop);
 /* ConnectEx over an address list (connect.c on iocp). */
 struct lc__addr;
-int lc__iocp_connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n, int nodelay,
+int lc__iocp_connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n,
+                           const struct lc__addr *locals, size_t nlocal, int nodelay,
                            const lc_protocol *proto, void *ud, lc_connect_cb cb);
 /* AcceptEx on a listening socket for srv; *slot receives the accept state
  * (lc__iocp_accept_stop lets go of it when the server closes). */

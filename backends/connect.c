@@ -29,8 +29,8 @@ struct lc__conn_req {
     int fd;
     int err;
     int nodelay;
-    size_t i, n;
-    struct lc__addr *addrs;
+    size_t i, n, nlocal;
+    struct lc__addr *addrs; /* n remote addresses, then nlocal local ones */
     const lc_protocol *proto;
     void *ud;
     lc_connect_cb cb;
@@ -117,6 +117,11 @@ static int try_next(struct lc__conn_req *r)
             continue;
         }
         int rc;
+        if (r->nlocal && (rc = lc__bind_local(fd, a->ss.ss_family, r->addrs + r->n, r->nlocal)) < 0) {
+            r->err = rc;
+            lc__sock_close(fd);
+            continue;
+        }
         do
             rc = connect(fd, (const struct sockaddr *)&a->ss, a->len);
         while (rc < 0 && lc__sock_errno() == EINTR);
@@ -169,27 +174,31 @@ static void on_writable(lc_loop *loop, int fd, void *arg)
         complete(r);
 }
 
-int lc__connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n, int nodelay,
+int lc__connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n,
+                      const struct lc__addr *locals, size_t nlocal, int nodelay,
                       const lc_protocol *proto, void *ud, lc_connect_cb cb)
 {
     if (n == 0 || cb == NULL)
         return LC_EINVAL;
 #ifdef _WIN32
     if (loop->ops->watch == NULL) /* iocp: ConnectEx (iocp_sock.c) */
-        return lc__iocp_connect_start(loop, addrs, n, nodelay, proto, ud, cb);
+        return lc__iocp_connect_start(loop, addrs, n, locals, nlocal, nodelay, proto, ud, cb);
 #endif
     struct lc__conn_req *r = calloc(1, sizeof *r);
     if (r == NULL)
         return LC_ENOMEM;
-    r->addrs = malloc(n * sizeof *addrs);
+    r->addrs = malloc((n + nlocal) * sizeof *addrs);
     if (r->addrs == NULL) {
         free(r);
         return LC_ENOMEM;
     }
     memcpy(r->addrs, addrs, n * sizeof *addrs);
+    if (nlocal)
+        memcpy(r->addrs + n, locals, nlocal * sizeof *locals);
     r->loop = loop;
     r->fd = -1;
     r->n = n;
+    r->nlocal = nlocal;
     r->nodelay = nodelay;
     r->proto = proto;
     r->ud = ud;

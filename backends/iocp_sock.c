@@ -49,8 +49,8 @@ struct iocp_conn {
     bool busy, detached;
     struct lc__closer closer;
     int err, nodelay;
-    size_t i, n;
-    struct lc__addr *addrs;
+    size_t i, n, nlocal;
+    struct lc__addr *addrs; /* n remote addresses, then nlocal local ones */
     const lc_protocol *proto;
     void *ud;
     lc_connect_cb cb;
@@ -99,9 +99,13 @@ static int attempt(struct iocp_conn *c)
     GUID gid = WSAID_CONNECTEX;
     LPFN_CONNECTEX connect_ex = extension(s, gid);
     int rc = 0;
-    if (bind(s, (struct sockaddr *)&any, len) != 0 || connect_ex == NULL)
+    if (c->nlocal) /* create_connection's local_addr, bound instead of the wildcard */
+        rc = lc__bind_local(fd, a->ss.ss_family, c->addrs + c->n, c->nlocal);
+    else if (bind(s, (struct sockaddr *)&any, len) != 0)
         rc = -lc__sock_errno();
-    else if ((rc = lc__iocp_associate(c->loop, (HANDLE)s)) == 0) {
+    if (rc == 0 && connect_ex == NULL)
+        rc = LC_ENOTSUP;
+    if (rc == 0 && (rc = lc__iocp_associate(c->loop, (HANDLE)s)) == 0) {
         memset(&c->op.ov, 0, sizeof c->op.ov);
         c->op.handle = (HANDLE)s;
         c->op.in_kernel = 1;
@@ -194,20 +198,24 @@ static void on_connect(lc_loop *loop, struct lc__iocp_op *op, DWORD bytes, int e
     conn_finish(c, NULL, c->err ? c->err : LC_EINVAL);
 }
 
-int lc__iocp_connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n, int nodelay,
+int lc__iocp_connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n,
+                           const struct lc__addr *locals, size_t nlocal, int nodelay,
                            const lc_protocol *proto, void *ud, lc_connect_cb cb)
 {
     struct iocp_conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return LC_ENOMEM;
-    if ((c->addrs = malloc(n * sizeof *addrs)) == NULL) {
+    if ((c->addrs = malloc((n + nlocal) * sizeof *addrs)) == NULL) {
         free(c);
         return LC_ENOMEM;
     }
     memcpy(c->addrs, addrs, n * sizeof *addrs);
+    if (nlocal)
+        memcpy(c->addrs + n, locals, nlocal * sizeof *locals);
     c->loop = loop;
     c->fd = -1;
     c->n = n;
+    c->nlocal = nlocal;
     c->nodelay = nodelay;
     c->proto = proto;
     c->ud = ud;

@@ -163,6 +163,11 @@ struct lc__addr {
     socklen_t len;
 };
 
+/* Before a server or endpoint adopts an existing socket: the loop's
+ * lc__check_open error, LC_EINVAL unless fd is a socket of `type`,
+ * LC_EBUSY if the loop already watches or owns fd; else 0. */
+int lc__adopt_check(lc_loop *loop, int fd, int type);
+
 /* server.c / connect.c: shared by tcp.c and unix.c. */
 int lc__server_new(lc_loop *loop, int unix_family, lc_protocol_factory factory, void *ud,
                    lc_server **out);
@@ -180,8 +185,10 @@ int lc__server_accepted(lc_server *srv, int cfd);
 /* Undo lc__server_new: close the listeners added so far, free. */
 void lc__server_discard(lc_server *srv);
 /* Start a non-blocking SOCK_STREAM connect over the address list, tried
- * in order; addrs are copied. */
-int lc__connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n, int nodelay,
+ * in order; each attempt first binds to the local address of its family
+ * when locals are given (nlocal > 0).  addrs and locals are copied. */
+int lc__connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n,
+                      const struct lc__addr *locals, size_t nlocal, int nodelay,
                       const lc_protocol *proto, void *ud, lc_connect_cb cb);
 
 /* sockaddr.c: fill a sockaddr_un from a path ('@' = abstract):
@@ -189,6 +196,9 @@ int lc__connect_start(lc_loop *loop, const struct lc__addr *addrs, size_t n, int
 struct sockaddr_un;
 int lc__unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len);
 void lc__unix_remove_stale(const char *path);
+/* Bind fd to the first of locals whose family is af: 0, -errno from
+ * bind(2), or LC_EINVAL when none has that family. */
+int lc__bind_local(int fd, int af, const struct lc__addr *locals, size_t nlocal);
 /* LC_AF_* hint to AF_*, -1 if unknown. */
 int lc__inet_family(int hint);
 /* Resolve host/port (numeric first, then the blocking resolver) into at

@@ -81,6 +81,18 @@ static void shut(lc_server *s)
         s->acc[i] = NULL;
 #endif
         lc__fd_set_owner(s->loop, s->fds[i], 0);
+#ifndef _WIN32
+        /* close(2) frees the socket only with the last reference to its
+         * file, and an io_uring poll request still in the ring holds one
+         * until the backend's next submission cancels it: the socket would
+         * go on completing handshakes after this call.  shutdown(2) on a
+         * listening socket stops it listening at once, whoever else holds
+         * the file (Linux inet_shutdown: a TCP_LISTEN socket shut for
+         * reading is disconnected, its queued connections reset), so a
+         * connection attempt is refused from here on, as asyncio's
+         * Server.close promises by closing the sockets. */
+        (void)shutdown(s->fds[i], SHUT_RDWR);
+#endif
         lc__sock_close(s->fds[i]);
     }
     s->n = 0;
@@ -290,6 +302,31 @@ int lc_server_sockname(const lc_server *s, size_t i, struct sockaddr_storage *ad
     if (getsockname(s->fds[i], (struct sockaddr *)addr, &l) < 0)
         return -lc__sock_errno();
     *len = l;
+    return 0;
+}
+
+int lc_server_from_socket(lc_loop *loop, int fd, int backlog, lc_protocol_factory factory,
+                          void *ud, lc_server **out)
+{
+    if (out)
+        *out = NULL;
+    /* asyncio: ValueError("A Stream Socket was expected") */
+    int rc = out && factory ? lc__adopt_check(loop, fd, SOCK_STREAM) : LC_EINVAL;
+    if (rc < 0)
+        return rc;
+    struct sockaddr_storage ss;
+    socklen_t slen = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &slen) < 0)
+        return -lc__sock_errno();
+    lc_server *s;
+    if ((rc = lc__server_new(loop, ss.ss_family != AF_INET && ss.ss_family != AF_INET6, factory,
+                             ud, &s)) < 0)
+        return rc;
+    if ((rc = lc__server_add_listener(s, fd, backlog)) < 0) {
+        lc__server_discard(s); /* fd was not added: the caller keeps it */
+        return rc;
+    }
+    *out = s;
     return 0;
 }
 

@@ -126,6 +126,35 @@ int lc__inet_resolve(const char *host, int port, int family_hint, int socktype, 
     return *n ? 0 : LC_EINVAL;
 }
 
+int lc__adopt_check(lc_loop *loop, int fd, int type)
+{
+    int rc = lc__check_open(loop);
+    if (rc < 0)
+        return rc;
+    int got = 0;
+    socklen_t len = sizeof got;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, (void *)&got, &len) < 0 || got != type)
+        return LC_EINVAL;
+    if (fd < loop->nfds && (loop->fds[fd].owner || loop->fds[fd].events))
+        return LC_EBUSY;
+    return 0;
+}
+
+/* asyncio's create_connection binds each attempt's socket to the first
+ * local address of the same family (base_events.py, local_addr_infos) and
+ * reports bind's error when that fails. */
+int lc__bind_local(int fd, int af, const struct lc__addr *locals, size_t nlocal)
+{
+    for (size_t i = 0; i < nlocal; i++) {
+        if (locals[i].ss.ss_family != af)
+            continue;
+        if (bind(fd, (const struct sockaddr *)&locals[i].ss, locals[i].len) < 0)
+            return -lc__sock_errno();
+        return 0;
+    }
+    return LC_EINVAL;
+}
+
 /* asyncio's create_unix_server and create_datagram_endpoint replace a stale
  * socket file left at the path by an earlier process; any other kind of
  * file there is left alone and bind(2) reports EADDRINUSE. */

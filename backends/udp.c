@@ -239,6 +239,23 @@ int lc_udp_endpoint(lc_loop *loop, const char *local_host, int local_port,
     return rc;
 }
 
+int lc_datagram_open(lc_loop *loop, int fd, const lc_datagram_protocol *proto, void *ud,
+                     lc_transport **out)
+{
+    if (out)
+        *out = NULL;
+    /* asyncio: ValueError("A UDP Socket was expected") */
+    int rc = out ? lc__adopt_check(loop, fd, SOCK_DGRAM) : LC_EINVAL;
+    if (rc < 0)
+        return rc;
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int connected = getpeername(fd, (struct sockaddr *)&peer, &plen) == 0;
+    if ((rc = lc__set_nonblock(fd, 1)) < 0)
+        return rc;
+    return finish(loop, fd, connected, proto, ud, NULL, out);
+}
+
 #ifndef _WIN32 /* no AF_UNIX on Windows loops: unix_win.c */
 
 int lc_unix_datagram_endpoint(lc_loop *loop, const char *local_path, const char *remote_path,

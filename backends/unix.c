@@ -19,7 +19,7 @@ int lc_unix_connect(lc_loop *loop, const char *path, const lc_protocol *proto, v
     struct lc__addr a;
     if ((rc = lc__unix_addr(path, (struct sockaddr_un *)&a.ss, &a.len)) < 0)
         return rc;
-    return lc__connect_start(loop, &a, 1, 0, proto, ud, cb);
+    return lc__connect_start(loop, &a, 1, NULL, 0, 0, proto, ud, cb);
 }
 
 int lc_unix_server(lc_loop *loop, const char *path, int backlog, lc_protocol_factory factory,

@@ -238,6 +238,64 @@ void lc__srv_free(lc__srv *s)
         lc__rec_free(&s->conns[i]);
 }
 
+int lc__case_tcp_dial(lc_case_ctx *ctx, lc_loop *loop, const char *host, int port, int family,
+                      const lc_tcp_connect_options *opts, lc__conn *c, int limit_ms)
+{
+    lc__rec_init(&c->rec);
+    int rc = lc_tcp_connect_ex(loop, host, port, family, opts, &lc__rec_protocol, c, lc__conn_cb);
+    if (rc < 0) {
+        lc__case_transport_error(ctx, loop, rc, "tcp_connect");
+        return 0;
+    }
+    int64_t end = lc_time_ns() + LC__MS(limit_ms);
+    while (!c->called && lc_time_ns() < end)
+        lc__case_wait(loop, end - lc_time_ns());
+    if (!c->called) {
+        lc_case_fail(ctx, "connect to %s port %d: no callback within %d ms", host, port, limit_ms);
+        return 0;
+    }
+    return 1;
+}
+
+void lc__case_net_finish(lc_loop *loop, lc__conn *c, lc_server *s, lc__srv *sv)
+{
+    if (c) {
+        lc__rec_finish(loop, &c->rec, 1);
+        lc__rec_free(&c->rec);
+    }
+    for (int i = 0; i < sv->n; i++)
+        lc__rec_finish(loop, &sv->conns[i], 1);
+    if (s)
+        lc_server_close(s);
+    lc__srv_free(sv);
+}
+
+static void deadline_cb(lc_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+}
+
+int lc__case_wait_accepted(lc_loop *loop, const lc__srv *sv, int n, int limit_ms)
+{
+    lc_timer t = {0};
+    if (lc_call_later(loop, &t, LC__MS(limit_ms), deadline_cb, NULL) < 0)
+        return sv->n >= n;
+    while (sv->n < n && lc_timer_pending(&t) && lc_loop_run_once(loop, 1) == 0)
+        ;
+    lc_timer_cancel(&t);
+    return sv->n >= n;
+}
+
+int lc__sockaddr_port(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    if (ss->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    return -1;
+}
+
 int lc__case_write_no_reader(lc_case_ctx *ctx, lc_loop *loop, lc_transport *t, const lc__rec *b,
                              int reader_fd)
 {

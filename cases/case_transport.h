@@ -114,4 +114,22 @@ typedef struct lc__srv {
 int lc__srv_factory(lc_server *s, void *ud, const lc_protocol **proto, void **conn_ud);
 void lc__srv_free(lc__srv *s);
 
+/* lc_tcp_connect_ex to host:port (opts may be NULL), recording into c,
+ * and run until the connect callback (limit_ms).  1 when the callback
+ * came (c->err is its result, c->t the transport on success); 0 with the
+ * case failed (or UNSUPPORTED) when the call itself failed or no
+ * callback came in time. */
+int lc__case_tcp_dial(lc_case_ctx *ctx, lc_loop *loop, const char *host, int port, int family,
+                      const lc_tcp_connect_options *opts, lc__conn *c, int limit_ms);
+
+/* Abort the client's and the server's connections (waiting for their
+ * connection_lost), close the server (if any), free the records. */
+void lc__case_net_finish(lc_loop *loop, lc__conn *c, lc_server *s, lc__srv *sv);
+
+/* Run the loop until sv has n connections (limit_ms); 1 if it has. */
+int lc__case_wait_accepted(lc_loop *loop, const lc__srv *sv, int n, int limit_ms);
+
+/* The port of a socket address (host byte order), -1 if not IP. */
+int lc__sockaddr_port(const struct sockaddr_storage *ss);
+
 #endif

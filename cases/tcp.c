@@ -43,17 +43,6 @@ static int connect_client(lc_case_ctx *ctx, lc_loop *loop, lc_server *s, lc__con
     return 0;
 }
 
-static void finish(lc_loop *loop, lc__conn *c, lc_server *s, lc__srv *sv)
-{
-    lc__rec_finish(loop, &c->rec, 1);
-    for (int i = 0; i < sv->n; i++)
-        lc__rec_finish(loop, &sv->conns[i], 1);
-    if (s)
-        lc_server_close(s);
-    lc__rec_free(&c->rec);
-    lc__srv_free(sv);
-}
-
 static void tcp_echo(lc_case_ctx *ctx, lc_loop *loop)
 {
     lc__srv sv = {0};
@@ -82,7 +71,7 @@ static void tcp_echo(lc_case_ctx *ctx, lc_loop *loop)
         lc_case_fail(ctx, "out of memory");
     }
     free(msg);
-    finish(loop, &c, s, &sv);
+    lc__case_net_finish(loop, &c, s, &sv);
 }
 
 /* The client sends and shuts its write side; the server sees EOF, keeps
@@ -118,7 +107,7 @@ static void tcp_half_close(lc_case_ctx *ctx, lc_loop *loop)
         else
             lc_case_pass(ctx, "write_eof: server read EOF and answered over the open half");
     }
-    finish(loop, &c, s, &sv);
+    lc__case_net_finish(loop, &c, s, &sv);
 }
 
 static void tcp_connect_refused(lc_case_ctx *ctx, lc_loop *loop)
@@ -204,7 +193,7 @@ static void tcp_backpressure(lc_case_ctx *ctx, lc_loop *loop)
                      c.rec.size_at_pause, high, c.rec.size_at_resume, low, sent);
 out:
     free(buf);
-    finish(loop, &c, s, &sv);
+    lc__case_net_finish(loop, &c, s, &sv);
 }
 
 const lc_case lc_cases_tcp[] = {

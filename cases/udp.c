@@ -241,6 +241,46 @@ static void udp_unix_dgram(lc_case_ctx *ctx, lc_loop *loop)
     close_all(loop, st, ct);
 }
 
+/* CPython test_create_datagram_endpoint_sock: an endpoint over a socket
+ * the program bound; it answers from that socket. */
+static void udp_endpoint_from_socket(lc_case_ctx *ctx, lc_loop *loop)
+{
+    int port;
+    int fd = lc__case_loopback_socket(ctx, SOCK_DGRAM, &port, "bound socket");
+    if (fd < 0)
+        return;
+    struct drec sr = {0}, cr = {0};
+    sr.echo = 1;
+    cr.stop_after = 1;
+    lc_transport *st = NULL, *ct = NULL;
+    int rc = lc_datagram_open(loop, fd, &d_proto, &sr, &st);
+    if (rc < 0) {
+        close(fd);
+        lc__case_transport_error(ctx, loop, rc, "endpoint over a bound socket");
+        return;
+    }
+    rc = lc_udp_endpoint(loop, NULL, 0, "127.0.0.1", port, LC_AF_INET, &d_proto, &cr, &ct);
+    if (rc < 0) {
+        lc__case_transport_error(ctx, loop, rc, "client endpoint");
+        close_all(loop, st, NULL);
+        return;
+    }
+    rc = lc_transport_sendto(ct, "xxx", 3, NULL, 0);
+    int in_time = rc == 0 && lc__case_wait(loop, LC__MS(2000));
+    if (lc_transport_fileno(st) != fd || sock_port(st) != port)
+        lc_case_fail(ctx, "the endpoint has fd %d port %d, not the socket given (fd %d port %d)",
+                     lc_transport_fileno(st), sock_port(st), fd, port);
+    else if (!in_time || sr.n != 1 || cr.n != 1 || cr.last_len != 8 ||
+             memcmp(cr.last, "resp:xxx", 8) != 0)
+        lc_case_fail(ctx, "over the adopted socket: got %d, answered %d datagram(s) (sendto %s)",
+                     sr.n, cr.n, lc_errname(rc));
+    else
+        lc_case_pass(ctx, "the endpoint received and answered on the socket given (port %d)", port);
+    close_all(loop, st, ct);
+    if (sr.lost != 1)
+        lc_case_fail(ctx, "connection_lost after close: %d", sr.lost);
+}
+
 const lc_case lc_cases_udp[] = {
     {"udp/echo-ipv4", "datagram endpoints on 127.0.0.1: request and reply", udp_echo_ipv4, 0, NULL, 0},
     {"udp/echo-ipv6", "datagram endpoints on ::1 (SKIP without IPv6)", udp_echo_ipv6, 0, NULL, 0},
@@ -248,6 +288,8 @@ const lc_case lc_cases_udp[] = {
      udp_connected_refused, 0, NULL, 0},
     {"udp/large-datagram", "a datagram above the UDP maximum: EMSGSIZE, endpoint keeps working",
      udp_large_datagram, 0, NULL, 0},
+    {"udp/endpoint-from-socket", "create_datagram_endpoint over an existing bound socket: it receives and answers there",
+     udp_endpoint_from_socket, 0, NULL, 0},
     {"udp/unix-dgram", "AF_UNIX SOCK_DGRAM endpoints: request and reply", udp_unix_dgram, 0, NULL, 0},
     {0},
 };

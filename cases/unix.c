@@ -140,11 +140,104 @@ static void unix_path_too_long(lc_case_ctx *ctx, lc_loop *loop)
     lc__rec_free(&c.rec);
 }
 
+/* A path in the scratch directory; 0 with the case skipped if it does
+ * not fit sun_path. */
+static int scratch_path(lc_case_ctx *ctx, char *path, size_t size, const char *name)
+{
+    int n = snprintf(path, size, "%s/%s", lc_case_tmpdir(ctx), name);
+    if (n < 0 || n >= (int)sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        lc_case_skip(ctx, "the scratch directory's path does not fit sun_path");
+        return 0;
+    }
+    return 1;
+}
+
+/* CPython test_unix_events test_create_unix_server_existing_path_nonsock:
+ * a file that is not a socket is left alone and the server refused
+ * (bind(2): EADDRINUSE "The given address is already in use"). */
+static void unix_server_path_not_socket(lc_case_ctx *ctx, lc_loop *loop)
+{
+    char path[512];
+    if (!scratch_path(ctx, path, sizeof path, "regular"))
+        return;
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fputs("keep", f) < 0 || fclose(f) != 0) {
+        lc_case_fail(ctx, "writing %s: %s", "a regular file", strerror(errno));
+        return;
+    }
+    lc__srv sv = {0};
+    lc_server *s = NULL;
+    int rc = lc_unix_server(loop, path, 0, lc__srv_factory, &sv, &s);
+    struct stat st;
+    int kept = stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 4;
+    if (rc == LC_ENOTSUP) {
+        lc__case_transport_error(ctx, loop, rc, "unix_server");
+    } else {
+        lc_case_evidence(ctx, "call", "bind");
+        lc_case_evidence(ctx, "errno", rc < 0 ? lc_errname(rc) : "none");
+        if (rc != -EADDRINUSE)
+            lc_case_fail(ctx, "unix_server on a regular file: %s", rc < 0 ? lc_errname(rc) : "it listens");
+        else if (!kept)
+            lc_case_fail(ctx, "the regular file was removed or changed");
+        else
+            lc_case_pass(ctx, "a regular file at the path: EADDRINUSE, the file left as it was");
+    }
+    if (s)
+        lc_server_close(s);
+    unlink(path);
+}
+
+/* CPython test_unix_events test_create_unix_server_existing_path_sock: a
+ * socket file nobody listens on (its socket closed) is replaced. */
+static void unix_server_stale_socket(lc_case_ctx *ctx, lc_loop *loop)
+{
+    char path[512];
+    if (!scratch_path(ctx, path, sizeof path, "stale.sock"))
+        return;
+#ifndef _WIN32
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+        lc_case_fail(ctx, "making the stale socket file: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    close(fd); /* the file stays: a stale socket */
+#endif
+    lc__srv sv = {0};
+    lc__conn c = {0};
+    lc__rec_init(&c.rec);
+    lc_server *s = NULL;
+    int rc = lc_unix_server(loop, path, 0, lc__srv_factory, &sv, &s);
+    if (rc < 0) {
+        lc__case_transport_error(ctx, loop, rc, "unix_server over a stale socket file");
+    } else {
+        rc = lc_unix_connect(loop, path, &lc__rec_protocol, &c, lc__conn_cb);
+        int ok = rc == 0 && lc__case_wait(loop, LC__MS(2000)) && c.err == 0 && c.t &&
+                 lc__case_wait_accepted(loop, &sv, 1, 2000);
+        if (!ok)
+            lc_case_fail(ctx, "connect to the replacing server: %s",
+                         rc < 0 ? lc_errname(rc) : c.called ? lc_errname(c.err) : "no callback");
+        else
+            lc_case_pass(ctx, "the stale socket file was replaced; the new server accepts");
+    }
+    lc__case_net_finish(loop, &c, s, &sv);
+    unlink(path);
+}
+
 const lc_case lc_cases_unix[] = {
     {"unix/stream-echo", "Unix stream server and connection on a socket file; file removed on close",
      unix_stream_echo, 0, NULL, 0},
     {"unix/abstract-namespace", "Unix stream server and connection on a Linux abstract address",
      unix_abstract_namespace, 0, NULL, 0},
+    {"unix/server-path-not-socket", "create_unix_server where a regular file is: EADDRINUSE, the file kept",
+     unix_server_path_not_socket, 0, NULL, 0},
+    {"unix/server-stale-socket", "create_unix_server over a stale socket file: replaced, the server accepts",
+     unix_server_stale_socket, 0, NULL, 0},
     {"unix/path-too-long", "a path longer than sun_path is refused (LC_ENAMETOOLONG), never truncated",
      unix_path_too_long, 0, NULL, 0},
     {0},

@@ -255,13 +255,6 @@ END_TEST
 
 /* ---- TCP ---- */
 
-struct srv {
-    struct rec conns[8];
-    int n;
-    int echo, keep_open, close_on_eof, pause_on_made;
-    const char *reply;
-};
-
 static void srv_made(lc_transport *t)
 {
     rec_made(t);
@@ -272,7 +265,7 @@ static void srv_made(lc_transport *t)
 
 static const lc_protocol srv_proto = {srv_made, rec_data, rec_eof, rec_lost, rec_pause, rec_resume};
 
-static int factory(lc_server *s, void *ud, const lc_protocol **proto, void **conn_ud)
+int factory(lc_server *s, void *ud, const lc_protocol **proto, void **conn_ud)
 {
     (void)s;
     struct srv *sv = ud;
@@ -288,17 +281,7 @@ static int factory(lc_server *s, void *ud, const lc_protocol **proto, void **con
     return 0;
 }
 
-struct cli {
-    struct rec rec;
-    lc_transport *t;
-    int called, err;
-    const void *send;
-    size_t send_len;
-    int write_eof;
-    int stop;
-};
-
-static void on_connect(lc_loop *loop, lc_transport *t, int err, void *ud)
+void on_connect(lc_loop *loop, lc_transport *t, int err, void *ud)
 {
     struct cli *c = ud;
     c->called++;
@@ -642,6 +625,7 @@ static Suite *suite(void)
     lc_tt_add_io_tcases(s);
     lc_tt_add_mode_tcases(s);
     lc_tt_add_open_tcases(s);
+    lc_tt_add_net_tcases(s);
     return s;
 }
 

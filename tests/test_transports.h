@@ -78,6 +78,32 @@ static inline int bound_loopback(int type, int *port)
     return fd;
 }
 
+/* A server's connections (factory records into conns, in order). */
+struct srv {
+    struct rec conns[8];
+    int n;
+    int echo, keep_open, close_on_eof, pause_on_made;
+    const char *reply;
+};
+
+int factory(lc_server *s, void *ud, const lc_protocol **proto, void **conn_ud);
+
+/* A client (on_connect's ud; the recorder first, it is also the protocol's). */
+struct cli {
+    struct rec rec;
+    lc_transport *t;
+    int called, err;
+    const void *send;
+    size_t send_len;
+    int write_eof;
+    int stop;
+};
+
+void on_connect(lc_loop *loop, lc_transport *t, int err, void *ud);
+
+/* test_transports_net.c: servers and endpoints over existing sockets,
+ * local addresses, several hosts, reuse_port, server close. */
+void lc_tt_add_net_tcases(Suite *s);
 /* test_transports_io.c: datagram, pipe and PTY test cases. */
 void lc_tt_add_io_tcases(Suite *s);
 /* test_transports_mode.c: what depends on readiness vs completion mode. */

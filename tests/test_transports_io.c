@@ -92,6 +92,55 @@ START_TEST(udp_echo_v6)
 }
 END_TEST
 
+/* asyncio create_datagram_endpoint(sock=...): the loop takes over a bound
+ * (or connected) socket as it is. */
+START_TEST(udp_from_socket)
+{
+    lc_loop *loop = new_loop();
+    int port;
+    int fd = bound_loopback(SOCK_DGRAM, &port);
+    struct drec r = {0};
+    r.stop_after = 1;
+    lc_transport *t;
+    ck_assert_int_eq(lc_datagram_open(loop, fd, &d_proto, &r, &t), 0);
+    ck_assert_int_eq(lc_transport_fileno(t), fd);
+    ck_assert_int_eq(lc_transport_kind(t), LC_TRANSPORT_DATAGRAM);
+    ck_assert_int_eq(lc_transport_sendto(t, "x", 1, NULL, 0), LC_EINVAL); /* not connected */
+    /* A connected socket: datagrams go to its peer without an address. */
+    int cport;
+    int c = bound_loopback(SOCK_DGRAM, &cport);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof a), 0);
+    struct drec cr = {0};
+    lc_transport *ct;
+    ck_assert_int_eq(lc_datagram_open(loop, c, &d_proto, &cr, &ct), 0);
+    ck_assert_int_eq(lc_transport_sendto(ct, "abc", 3, NULL, 0), 0);
+    run(loop);
+    ck_assert_int_eq(r.n, 1);
+    ck_assert_uint_eq(r.last_len, 3);
+    ck_assert(memcmp(r.last, "abc", 3) == 0);
+    /* Already the loop's: refused. */
+    lc_transport *again;
+    ck_assert_int_eq(lc_datagram_open(loop, fd, &d_proto, &r, &again), LC_EBUSY);
+    ck_assert_ptr_null(again);
+    lc_transport_close(ct);
+    lc_transport_close(t);
+    spin(loop, 2);
+    ck_assert_int_eq(r.lost + cr.lost, 2);
+    /* A stream socket is not a datagram endpoint's: the caller keeps it. */
+    int sp[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+    ck_assert_int_eq(lc_datagram_open(loop, sp[0], &d_proto, &r, &t), LC_EINVAL);
+    ck_assert_ptr_null(t);
+    ck_assert_int_eq(close(sp[0]), 0);
+    close(sp[1]);
+    lc_loop_free(loop);
+}
+END_TEST
+
 START_TEST(udp_connected_refused)
 {
     lc_loop *loop = new_loop();
@@ -367,6 +416,7 @@ void lc_tt_add_io_tcases(Suite *s)
     tcase_add_test(tc, udp_echo_v4);
     tcase_add_test(tc, udp_echo_v6);
     tcase_add_test(tc, udp_connected_refused);
+    tcase_add_test(tc, udp_from_socket);
     tcase_add_test(tc, udp_emsgsize);
     tcase_add_test(tc, unix_dgram);
     suite_add_tcase(s, tc);

@@ -267,6 +267,66 @@ START_TEST(t_tcp_refused)
 }
 END_TEST
 
+/* lc_tcp_server_ex's reuse_port: Winsock has no SO_REUSEPORT, so the
+ * library refuses before any socket, as asyncio does. */
+START_TEST(t_tcp_reuse_port_refused)
+{
+    lc_loop *loop = wt_new_loop();
+    const char *const hosts[] = {"127.0.0.1", NULL};
+    lc_tcp_server_options o = {hosts, 0, 0, 1};
+    lc_server *srv = (lc_server *)1;
+    ck_assert_int_eq(lc_tcp_server_ex(loop, &o, factory_any, (void *)&srv_proto, &srv),
+                     LC_ENOTSUP);
+    ck_assert_ptr_null(srv);
+    lc_refusal why;
+    lc_loop_last_refusal(loop, &why);
+    ck_assert_str_eq(why.call, "setsockopt(SO_REUSEPORT)");
+    ck_assert_int_eq(why.sys_errno, 0);
+    lc_loop_free(loop);
+}
+END_TEST
+
+/* A server over a socket the program bound; connections with a local
+ * address (ConnectEx binds it on iocp), and one whose local address is
+ * the listener's: WSAEADDRINUSE. */
+START_TEST(t_tcp_adopted_server_local_addr)
+{
+    lc_loop *loop = wt_new_loop();
+    SOCKET s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    int len = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    int port = ntohs(a.sin_port);
+    lc_server *srv = NULL;
+    ck_assert_int_eq(lc_server_from_socket(loop, (int)s, 0, factory_any, (void *)&srv_proto, &srv),
+                     0);
+    ck_assert_int_eq(lc_server_port(srv), port);
+    struct conn c;
+    memset(&c, 0, sizeof c);
+    lc_tcp_connect_options lo = {"127.0.0.1", 0};
+    ck_assert_int_eq(lc_tcp_connect_ex(loop, "127.0.0.1", port, LC_AF_INET, &lo, &conn_proto, &c,
+                                       on_connected), 0);
+    wt_run_until(loop, &c.connected);
+    ck_assert_int_eq(c.connect_err, 0);
+    ck_assert_int_eq(lc_transport_write_eof(c.t), 0);
+    wt_run_until(loop, &c.lost);
+    struct conn in_use;
+    memset(&in_use, 0, sizeof in_use);
+    lc_tcp_connect_options same = {"127.0.0.1", port};
+    ck_assert_int_eq(lc_tcp_connect_ex(loop, "127.0.0.1", port, LC_AF_INET, &same, &conn_proto,
+                                       &in_use, on_connected), 0);
+    wt_run_until(loop, &in_use.connected);
+    ck_assert_int_eq(in_use.connect_err, -EADDRINUSE);
+    ck_assert_int_eq(in_use.made, 0);
+    lc_server_close(srv);
+    lc_loop_free(loop);
+}
+END_TEST
+
 static const lc_protocol sink_proto = {c_made, c_data, c_eof, c_lost, NULL, NULL};
 
 START_TEST(t_tcp_flow_control_and_close_flushes)
@@ -470,6 +530,8 @@ int main(int argc, char **argv)
     tcase_add_test(tc, t_unix_refused);
     tcase_add_test(tc, t_tcp_echo_half_close);
     tcase_add_test(tc, t_tcp_refused);
+    tcase_add_test(tc, t_tcp_reuse_port_refused);
+    tcase_add_test(tc, t_tcp_adopted_server_local_addr);
     tcase_add_test(tc, t_tcp_flow_control_and_close_flushes);
     tcase_add_test(tc, t_udp_roundtrip);
     tcase_add_test(tc, t_udp_port_unreachable);

@@ -218,7 +218,8 @@ int lc_add_writer(lc_loop *loop, int fd, lc_io_cb cb, void *arg);
 int lc_remove_reader(lc_loop *loop, int fd);
 int lc_remove_writer(lc_loop *loop, int fd);
 
-/** The detail behind the last refusal of add_reader/add_writer on this loop:
+/** The detail behind the last refusal of add_reader/add_writer (or of
+ * lc_tcp_server_ex's reuse_port) on this loop:
  * the system call and errno, for reports ("epoll_ctl", EPERM).  errno 0 when
  * the refusal came before any call (select and fd >= FD_SETSIZE). */
 typedef struct lc_refusal {

@@ -246,6 +246,32 @@ enum { LC_AF_UNSPEC = 0, LC_AF_INET = 4, LC_AF_INET6 = 6 };
 int lc_tcp_connect(lc_loop *loop, const char *host, int port, int family,
                    const lc_protocol *proto, void *ud, lc_connect_cb cb);
 
+/** Options of lc_tcp_connect_ex.  Zero-initialise, then set what is needed. */
+typedef struct lc_tcp_connect_options {
+    /** Bind the socket to this address before connecting (asyncio
+     * create_connection's local_addr): a numeric address or a host name,
+     * resolved as the remote host is.  NULL with local_port 0: no bind, the
+     * kernel picks the source address and port at connect(2).  NULL with a
+     * local_port: the wildcard address of each attempt's family. */
+    const char *local_host;
+    /** The local port (0: any free port, ip(7) "ephemeral"). */
+    int local_port;
+} lc_tcp_connect_options;
+
+/** lc_tcp_connect with options (NULL opts: as lc_tcp_connect).
+ *
+ * With a local address, every attempt binds its socket to the first local
+ * address of the same family before connect(2), as asyncio does; SO_REUSEADDR
+ * is not set.  A bind that fails ends that attempt with bind(2)'s error —
+ * -EADDRINUSE when another socket holds the address (a listening server's
+ * own address, say), -EADDRNOTAVAIL for an address that is not local —
+ * and the next address is tried; the callback gets the last error.  An
+ * attempt with no local address of its family fails with LC_EINVAL (asyncio:
+ * "no matching local address with family=..."). */
+int lc_tcp_connect_ex(lc_loop *loop, const char *host, int port, int family,
+                      const lc_tcp_connect_options *opts, const lc_protocol *proto, void *ud,
+                      lc_connect_cb cb);
+
 /** Unix stream connection (asyncio create_unix_connection).  A path starting
  * with '@' names the Linux abstract namespace (unix(7): sun_path[0] is a
  * null byte; the rest of the name, without the '@', is the address);
@@ -276,6 +302,49 @@ typedef int (*lc_protocol_factory)(lc_server *srv, void *ud, const lc_protocol *
 int lc_tcp_server(lc_loop *loop, const char *host, int port, int backlog,
                   lc_protocol_factory factory, void *ud, lc_server **out);
 
+/** Options of lc_tcp_server_ex.  Zero-initialise, then set what is needed. */
+typedef struct lc_tcp_server_options {
+    /** The hosts to listen on (asyncio create_server's sequence of hosts):
+     * NULL-terminated; every address each one resolves to gets a listening
+     * socket, and an address given twice is bound once.  NULL, or a list
+     * whose only entry is NULL or "": every address, as lc_tcp_server with
+     * host NULL. */
+    const char *const *hosts;
+    int port;     /**< 0: a free port, the same one on every socket */
+    int backlog;  /**< <= 0: 100 */
+    /** Set SO_REUSEPORT on every listening socket before bind(2) (asyncio
+     * reuse_port): several sockets, of this process or another with the
+     * same effective user id, may then listen on one address, and the
+     * kernel spreads incoming connections over them (socket(7)).  Every
+     * socket bound to the address must set it, or bind fails with
+     * EADDRINUSE.  Where the platform has no SO_REUSEPORT (Windows) the
+     * server is refused with LC_ENOTSUP before any socket is made, as
+     * asyncio refuses ("reuse_port not supported by socket module"); the
+     * refusal (lc_loop_last_refusal) names setsockopt with errno 0: the
+     * library decided, the OS was not asked. */
+    int reuse_port;
+} lc_tcp_server_options;
+
+/** TCP server with options (lc_tcp_server is this with one host).  Every
+ * listening socket gets SO_REUSEADDR (Unix) and IPV6_V6ONLY (IPv6), as
+ * lc_tcp_server documents.  Errors: those of lc_tcp_server; a bind(2)
+ * failure is -errno (-EADDRINUSE when another socket without SO_REUSEPORT
+ * on both sides holds the address), and no socket stays open. */
+int lc_tcp_server_ex(lc_loop *loop, const lc_tcp_server_options *opts,
+                     lc_protocol_factory factory, void *ud, lc_server **out);
+
+/** A server over an existing socket (asyncio create_server(sock=...) and
+ * create_unix_server(sock=...)): a bound SOCK_STREAM socket of any family
+ * (AF_INET, AF_INET6, AF_UNIX), listening or not.  listen(2) is called
+ * with backlog (<= 0: 100) and the socket is made non-blocking.  On success
+ * the server owns fd and closes it in lc_server_close; on failure the
+ * caller still owns it.  LC_EINVAL if fd is not a stream socket (asyncio's
+ * "A Stream Socket was expected"), LC_EBUSY if the loop already watches or
+ * owns fd, -errno from listen(2).  A Unix
+ * socket's path is not unlinked on close: the caller made it. */
+int lc_server_from_socket(lc_loop *loop, int fd, int backlog, lc_protocol_factory factory,
+                          void *ud, lc_server **out);
+
 /** Unix stream server.  Path rules as lc_unix_connect.  A stale socket file
  * at the path is removed first (asyncio does); a file of another type there
  * is -EADDRINUSE.  Closing the server unlinks the socket file it created,
@@ -283,8 +352,14 @@ int lc_tcp_server(lc_loop *loop, const char *host, int port, int backlog,
 int lc_unix_server(lc_loop *loop, const char *path, int backlog, lc_protocol_factory factory,
                    void *ud, lc_server **out);
 
-/** Stop listening and free the server.  Connections already accepted are not
- * affected.  Safe from inside the factory. */
+/** Stop listening and free the server (asyncio Server.close: "Stop serving:
+ * close listening sockets ... The sockets that represent existing incoming
+ * client connections are left open").  Every listening socket is closed
+ * before this returns, so from then on a connection attempt to the
+ * server's address is refused (ECONNREFUSED, tcp(7)) unless another socket
+ * listens there; connections still in the listen backlog, never accepted,
+ * are reset by the close.  Connections already accepted are not affected.
+ * Safe from inside the factory. */
 void lc_server_close(lc_server *srv);
 /** The bound port of a TCP server (host byte order); -1 for a Unix server. */
 int lc_server_port(const lc_server *srv);
@@ -304,6 +379,17 @@ lc_loop *lc_server_loop(const lc_server *srv);
 int lc_udp_endpoint(lc_loop *loop, const char *local_host, int local_port,
                     const char *remote_host, int remote_port, int family,
                     const lc_datagram_protocol *proto, void *ud, lc_transport **out);
+
+/** A datagram endpoint over an existing socket (asyncio
+ * create_datagram_endpoint(sock=...)): a SOCK_DGRAM socket of any family,
+ * bound or not, connected or not.  A connected socket (getpeername(2)
+ * succeeds) behaves as one made with a remote address: sendto takes no
+ * other address.  The socket is made non-blocking.  On success the
+ * transport owns fd; on failure the caller still owns it.  LC_EINVAL if fd
+ * is not a datagram socket (asyncio's "A UDP Socket was expected"), LC_EBUSY
+ * if the loop already watches or owns fd. */
+int lc_datagram_open(lc_loop *loop, int fd, const lc_datagram_protocol *proto, void *ud,
+                     lc_transport **out);
 
 /** AF_UNIX SOCK_DGRAM endpoint; path rules as lc_unix_connect.  A stale
  * socket file at local_path is replaced, and unlinked again on close. */

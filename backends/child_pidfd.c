@@ -23,7 +23,7 @@ static int pidfd_open_(pid_t pid)
 #endif
 }
 
-/* 1: works, -1: doesn't (ENOSYS on kernels before 5.3, or a seccomp
+/* 1: works, -errno: doesn't (ENOSYS on kernels before 5.3, or a seccomp
  * filter), 0: not probed yet. */
 static atomic_int have_pidfd;
 
@@ -32,12 +32,18 @@ static int pidfd_available(void)
     int v = atomic_load(&have_pidfd);
     if (v == 0) {
         int fd = pidfd_open_(getpid());
-        v = fd >= 0 ? 1 : -1;
+        v = fd >= 0 ? 1 : -(errno ? errno : ENOSYS); /* the refusal's errno, kept */
         if (fd >= 0)
             close(fd);
         atomic_store(&have_pidfd, v);
     }
     return v > 0;
+}
+
+int lc__pidfd_errno(void)
+{
+    int v = atomic_load(&have_pidfd);
+    return v < 0 ? -v : 0;
 }
 
 static int pf_init(struct lc__children *c)

@@ -33,6 +33,8 @@ void lc__set_refusal(lc_loop *loop, const char *call, int sys_errno, const char 
     loop->refusal.call = call;
     loop->refusal.sys_errno = sys_errno;
     loop->refusal.ref = ref;
+    /* An errno is the OS's answer; without one the library chose. */
+    loop->refusal.decided_by = call || ref ? (sys_errno ? "os" : "library") : NULL;
 }
 
 void lc_loop_last_refusal(const lc_loop *loop, lc_refusal *out)
@@ -54,8 +56,9 @@ int lc__io_start(lc_loop *loop, int fd, unsigned ev, lc_io_cb cb, void *arg)
     if (fd < 0 || cb == NULL || (ev != LC__EV_READ && ev != LC__EV_WRITE))
         return LC_EINVAL;
     if (loop->ops->watch == NULL) {
+        /* A proactor has no readiness by design; its check_fd says why. */
         lc__set_refusal(loop, NULL, 0, NULL);
-        return LC_ENOTSUP;
+        return loop->ops->check_fd ? loop->ops->check_fd(loop, fd) : LC_ENOTSUP;
     }
     unsigned old = fd < loop->nfds ? loop->fds[fd].events : 0, nev = old | ev;
     /* A closed fd: select and poll would only say so at the wait, so it is

@@ -31,14 +31,34 @@ static int64_t iocp_granularity(unsigned flags)
     return 1000000; /* dwMilliseconds */
 }
 
-/* GetQueuedCompletionStatusEx takes its timeout in dwMilliseconds: no
- * finer wait exists for a completion port. */
+#ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
+#define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x00000002 /* synchapi.h, Windows 10 1803 */
+#endif
+
+/* GetQueuedCompletionStatusEx takes its timeout in dwMilliseconds.  A
+ * finer wait would need a high-resolution waitable timer associated with
+ * the port, which Windows 10 1803 and later can create
+ * (CreateWaitableTimerExW, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION): the OS
+ * is asked for one.  If it refuses, its error is the answer; if it grants
+ * it, the whole milliseconds are this loop's choice, as asyncio's
+ * IocpProactor waits in math.ceil(timeout * 1e3) ms (windows_events.py). */
 static int iocp_timeout_refusal(unsigned flags, lc_refusal *out)
 {
     (void)flags;
+    HANDLE t = CreateWaitableTimerExW(NULL, NULL, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION,
+                                      TIMER_ALL_ACCESS);
+    if (t == NULL) {
+        out->call = "CreateWaitableTimerExW";
+        out->sys_errno = -lc__win_err(GetLastError());
+        out->ref = "https://learn.microsoft.com/en-us/windows/win32/api/synchapi/nf-synchapi-createwaitabletimerexw";
+        out->decided_by = "os";
+        return 1;
+    }
+    CloseHandle(t);
     out->call = "GetQueuedCompletionStatusEx";
     out->sys_errno = 0;
     out->ref = "https://learn.microsoft.com/en-us/windows/win32/fileio/getqueuedcompletionstatusex-func";
+    out->decided_by = "library";
     return 1;
 }
 

@@ -46,6 +46,8 @@ struct lc__children {
 };
 
 extern const struct lc__watcher_ops lc__watcher_pidfd;
+/* The errno pidfd_open(2) failed with when the pidfd watcher is unavailable. */
+int lc__pidfd_errno(void);
 extern const struct lc__watcher_ops lc__watcher_sigchld;
 
 /* waitpid(p->pid, WNOHANG); if the child is gone, record it, stop watching

@@ -81,6 +81,7 @@ static int open_pipe(lc_loop *loop, int fd, int kind, const lc_protocol *proto, 
      * over pipe handles opened for overlapped I/O (iocp_stream.c). */
     if (loop->ops->watch != NULL) {
         lc__set_refusal(loop, NULL, 0, LC__PLATFORMS_REF);
+        (void)loop->ops->check_fd(loop, fd); /* select's own answer, if it refuses */
         return LC_ENOTSUP;
     }
     rc = win_pipe_like(fd, &is_socket, &is_fifo);

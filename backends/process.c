@@ -153,8 +153,10 @@ int lc__children_get(lc_loop *loop, struct lc__children **out)
     struct lc__children *c = loop->children;
     if (c == NULL) {
         const struct lc__watcher_ops *ops = watcher_for(loop);
-        if (ops == NULL)
+        if (ops == NULL) {
+            lc__set_refusal(loop, "pidfd_open", lc__pidfd_errno(), "man:pidfd_open(2)");
             return LC_ENOTSUP;
+        }
         c = calloc(1, sizeof *c);
         if (c == NULL)
             return LC_ENOMEM;

@@ -100,7 +100,10 @@ int lc_backend_timeout_refusal(const char *name, unsigned loop_flags, lc_refusal
 {
     const struct lc_backend_ops *ops = lc__backend_find(name);
     memset(out, 0, sizeof *out);
-    return ops && ops->timeout_refusal ? ops->timeout_refusal(loop_flags, out) : 0;
+    int rc = ops && ops->timeout_refusal ? ops->timeout_refusal(loop_flags, out) : 0;
+    if (rc == 1 && out->decided_by == NULL)
+        out->decided_by = out->sys_errno ? "os" : "library";
+    return rc;
 }
 
 size_t lc_backend_features(const char *name, lc_backend_feature *out, size_t cap)

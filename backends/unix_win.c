@@ -3,20 +3,32 @@
  * asyncio-platforms, "Windows": "loop.create_unix_connection() and
  * loop.create_unix_server() are not supported", and Unix datagram
  * endpoints neither (socket.AF_UNIX is absent from Python on Windows).
- * Each call checks its loop first (LC_ECLOSED), then refuses with
- * LC_ENOTSUP and the reference in the loop's refusal record. */
+ * Windows 10 1803 and later do have AF_UNIX stream sockets ("AF_UNIX
+ * comes to Windows", Windows Command Line blog, 2017; SOCK_DGRAM is not
+ * among them), so the OS is asked first: socket(AF_UNIX, type, 0).  Its
+ * error, when it gives one, is the refusal (decided_by os); when it hands
+ * out a socket, the refusal is this library's, following asyncio (decided_by
+ * library, the asyncio-platforms reference).  Each call checks its loop
+ * first (LC_ECLOSED); the loop's Winsock is started by its backend. */
 #include "compat_win.h"
 
 #include "lc_transport.h"
 
 #define LC__UNIX_REF "https://docs.python.org/3/library/asyncio-platforms.html#windows"
+#define LC__AFUNIX_REF "https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-socket"
 
-static int refuse(lc_loop *loop, const char *call)
+static int refuse(lc_loop *loop, int type)
 {
     int rc = lc__check_open(loop);
     if (rc < 0)
         return rc;
-    lc__set_refusal(loop, call, 0, LC__UNIX_REF);
+    SOCKET s = socket(AF_UNIX, type, 0);
+    if (s == INVALID_SOCKET) {
+        lc__set_refusal(loop, "socket", -lc__win_err((DWORD)WSAGetLastError()), LC__AFUNIX_REF);
+    } else {
+        closesocket(s);
+        lc__set_refusal(loop, "socket", 0, LC__UNIX_REF);
+    }
     return LC_ENOTSUP;
 }
 
@@ -27,7 +39,7 @@ int lc_unix_connect(lc_loop *loop, const char *path, const lc_protocol *proto, v
     (void)proto;
     (void)ud;
     (void)cb;
-    return refuse(loop, "create_unix_connection");
+    return refuse(loop, SOCK_STREAM);
 }
 
 int lc_unix_server(lc_loop *loop, const char *path, int backlog, lc_protocol_factory factory,
@@ -39,7 +51,7 @@ int lc_unix_server(lc_loop *loop, const char *path, int backlog, lc_protocol_fac
     (void)ud;
     if (out)
         *out = NULL;
-    return refuse(loop, "create_unix_server");
+    return refuse(loop, SOCK_STREAM);
 }
 
 int lc_unix_datagram_endpoint(lc_loop *loop, const char *local_path, const char *remote_path,
@@ -51,5 +63,5 @@ int lc_unix_datagram_endpoint(lc_loop *loop, const char *local_path, const char 
     (void)ud;
     if (out)
         *out = NULL;
-    return refuse(loop, "create_datagram_endpoint");
+    return refuse(loop, SOCK_DGRAM);
 }

@@ -4,8 +4,9 @@
  * Winsock select (https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-select):
  *  - works on sockets only: "select ... determines the status of one or
  *    more sockets"; a pipe, file or console handle fails with WSAENOTSOCK.
- *    check_fd asks getsockopt(SO_TYPE) first, so a non-socket is refused
- *    with LC_ENOTSUP before anything is registered (asyncio-platforms:
+ *    check_fd asks select itself (a zero-timeout call on that handle
+ *    alone), so a non-socket is refused with LC_ENOTSUP and the error
+ *    select gave before anything is registered (asyncio-platforms:
  *    "SelectorEventLoop ... only sockets are supported").
  *  - an fd_set is an array of FD_SETSIZE SOCKETs, 64 unless defined before
  *    winsock2.h ("the default value of FD_SETSIZE is 64, which can be
@@ -13,7 +14,11 @@
  *    Winsock2.h").  compat_win.h raises it to 512 as CPython does for
  *    Windows ("at most 512 sockets", asyncio-platforms).  FD_SET on a full
  *    set silently drops the socket, so a reader or writer that would make
- *    its set the 513th entry is refused with LC_ENOTSUP instead.
+ *    its set the 513th entry is refused with LC_ENOTSUP instead.  The cap
+ *    is the fd_set's size, not select's: at the refusal select is asked
+ *    with the FD_SETSIZE + 1 sockets in a larger set of the same layout,
+ *    and its answer is recorded (an error is the OS's refusal; a count is
+ *    select accepting them, so the refusal is the library's).
  *  - the timeout is a timeval (µs); an empty set of all three is WSAEINVAL.
  *  - a failed non-blocking connect is reported in exceptfds, not writefds;
  *    like asyncio's SelectSelector the exceptional set is merged into the
@@ -25,6 +30,7 @@
 #include <string.h>
 
 #define WINSELECT_REF "https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-select"
+#define PLATFORMS_REF "https://docs.python.org/3/library/asyncio-platforms.html#windows"
 
 struct lc__winselect {
     fd_set rset, wset; /* the interest sets, copied for each call */
@@ -78,14 +84,48 @@ static void ws_destroy(lc_loop *loop)
     lc__win_cleanup();
 }
 
+/* select(0, set, NULL, NULL, {0, 0}) over count sockets in a set of the
+ * fd_set layout (u_int fd_count, then the SOCKETs; Winsock reads fd_count
+ * entries, whatever FD_SETSIZE the caller compiled with): SOCKET_ERROR's
+ * WSA code as -errno, else the number of ready sockets. */
+static int select_probe(const SOCKET *socks, u_int count, SOCKET extra)
+{
+    struct {
+        u_int fd_count;
+        SOCKET fd_array[FD_SETSIZE + 1];
+    } set;
+    if (count > FD_SETSIZE)
+        return LC_EINVAL;
+    if (count > 0)
+        memcpy(set.fd_array, socks, count * sizeof *socks);
+    set.fd_array[count] = extra;
+    set.fd_count = count + 1;
+    struct timeval zero = {0, 0};
+    int n = select(0, (fd_set *)(void *)&set, NULL, NULL, &zero);
+    return n == SOCKET_ERROR ? lc__win_err((DWORD)WSAGetLastError()) : n;
+}
+
 static int ws_check_fd(lc_loop *loop, int fd)
 {
-    int wsaerr = 0;
-    if (!lc__win_is_socket(fd, &wsaerr)) {
-        lc__set_refusal(loop, "getsockopt", -lc__win_err((DWORD)wsaerr), WINSELECT_REF);
+    int rc = select_probe(NULL, 0, sock(fd));
+    if (rc < 0) {
+        lc__set_refusal(loop, "select", -rc, WINSELECT_REF);
         return LC_ENOTSUP;
     }
     return 0;
+}
+
+/* The set is full: ask select about its sockets plus so, then refuse.
+ * select failing is the OS's refusal; select answering means FD_SETSIZE
+ * (asyncio's 512) is what refuses, the library's documented choice. */
+static int refuse_full(lc_loop *loop, const fd_set *set, SOCKET so)
+{
+    int rc = select_probe(set->fd_array, set->fd_count, so);
+    if (rc < 0)
+        lc__set_refusal(loop, "select", -rc, WINSELECT_REF);
+    else
+        lc__set_refusal(loop, "select", 0, PLATFORMS_REF);
+    return LC_ENOTSUP;
 }
 
 static int set_has(const fd_set *set, SOCKET s)
@@ -112,11 +152,10 @@ static int ws_watch(lc_loop *loop, int fd, unsigned old_ev, unsigned new_ev)
     SOCKET so = sock(fd);
     (void)old_ev;
     /* Refuse first, change after: a refusal leaves both sets as they were. */
-    if (((new_ev & LC__EV_READ) && !set_has(&s->rset, so) && s->rset.fd_count >= FD_SETSIZE) ||
-        ((new_ev & LC__EV_WRITE) && !set_has(&s->wset, so) && s->wset.fd_count >= FD_SETSIZE)) {
-        lc__set_refusal(loop, "select", 0, WINSELECT_REF);
-        return LC_ENOTSUP;
-    }
+    if ((new_ev & LC__EV_READ) && !set_has(&s->rset, so) && s->rset.fd_count >= FD_SETSIZE)
+        return refuse_full(loop, &s->rset, so);
+    if ((new_ev & LC__EV_WRITE) && !set_has(&s->wset, so) && s->wset.fd_count >= FD_SETSIZE)
+        return refuse_full(loop, &s->wset, so);
     if (new_ev & LC__EV_READ) {
         if (!set_has(&s->rset, so))
             s->rset.fd_array[s->rset.fd_count++] = so;

@@ -155,6 +155,8 @@ static void fds_max_watched(lc_case_ctx *ctx, lc_loop *loop)
             lc_case_evidence(ctx, "errno", lc_errname(-why.sys_errno));
         if (why.ref)
             lc_case_ref(ctx, why.ref);
+        if (why.decided_by)
+            lc_case_evidence(ctx, "decided_by", why.decided_by);
     }
     lc_case_measure_limit(ctx, "watched_fds", (long long)st.nfds, "fd", stopped_by);
 

@@ -7,8 +7,8 @@
  * named pipe whose loop end is overlapped and whose other end is an
  * ordinary synchronous handle the case reads or writes itself, both as
  * CRT fds.  On winselect the case also asks for a reader on the pipe:
- * select on a pipe is refused there (getsockopt: ENOTSOCK), and the row's
- * evidence says so.  Windows has no FIFOs (mkfifo): pipes/fifo is SKIP. */
+ * select itself refuses the pipe there (WSAENOTSOCK),
+ * and the row's evidence says so.  Windows has no FIFOs (mkfifo): pipes/fifo is SKIP. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

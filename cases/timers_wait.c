@@ -93,6 +93,7 @@ static void timers_sub_ms_wait(lc_case_ctx *ctx, lc_loop *given)
             lc_case_evidence(ctx, "errno", lc_errname(-why.sys_errno));
         if (why.ref)
             lc_case_ref(ctx, why.ref);
+        lc_case_evidence(ctx, "decided_by", why.decided_by);
         return;
     }
     lc_case_fail(ctx, "the wait takes %lld ns steps and the backend names no call that refused a "

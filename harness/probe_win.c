@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "platform_info.h"
+#include "tick_win.h"
 
 #ifndef LC_BUILD_TYPE
 #define LC_BUILD_TYPE "unknown"
@@ -121,6 +122,51 @@ json_t *lc_probe_run_info(void)
     return ri;
 }
 
+/* One timer-tick row; under wine the source says that wine answered, not
+ * a Windows clock interrupt (docs/windows.md, "The timer tick"). */
+static void tick_row(json_t *l, const char *name, json_int_t value, const char *unit,
+                     const char *source)
+{
+    const char *wine = wine_version();
+    char src[192];
+    if (wine && *wine)
+        snprintf(src, sizeof src, "%s, answered by wine %s", source, wine);
+    else
+        snprintf(src, sizeof src, "%s", source);
+    json_object_set_new(l, name, json_pack("{s:I, s:s, s:s}", "value", value, "unit", unit,
+                                           "source", src));
+}
+
+/* The timer tick (cases/tick_win.h): what GetSystemTimeAdjustment and
+ * NtQueryTimerResolution report, in ns, and the median Sleep(1) with and
+ * without timeBeginPeriod(1), in us.  A call that fails leaves its rows out. */
+#define LC_TICK_SLEEPS 15
+static void add_tick_rows(json_t *l)
+{
+    lc__win_tick t;
+    lc__win_tick_query(&t);
+    if (t.adj_ok)
+        tick_row(l, "timer_increment", (json_int_t)t.increment_100ns * 100, "ns",
+                 "GetSystemTimeAdjustment lpTimeIncrement");
+    if (t.nt_ok && t.nt_status == 0) {
+        tick_row(l, "timer_resolution", (json_int_t)t.current_100ns * 100, "ns",
+                 "NtQueryTimerResolution CurrentTime (ntdll)");
+        tick_row(l, "timer_resolution_coarsest", (json_int_t)t.coarsest_100ns * 100, "ns",
+                 "NtQueryTimerResolution MaximumTime (ntdll)");
+        tick_row(l, "timer_resolution_finest", (json_int_t)t.finest_100ns * 100, "ns",
+                 "NtQueryTimerResolution MinimumTime (ntdll)");
+    }
+    int prc;
+    int64_t ns = lc__win_sleep1_median_ns(LC_TICK_SLEEPS, 0, &prc);
+    if (ns >= 0)
+        tick_row(l, "sleep_1ms", (json_int_t)((ns + 500) / 1000), "us",
+                 "Sleep(1), median of 15 (QueryPerformanceCounter)");
+    ns = lc__win_sleep1_median_ns(LC_TICK_SLEEPS, 1, &prc);
+    if (ns >= 0 && prc == 0)
+        tick_row(l, "sleep_1ms_time_begin_period", (json_int_t)((ns + 500) / 1000), "us",
+                 "Sleep(1) after timeBeginPeriod(1) (winmm), median of 15 (QueryPerformanceCounter)");
+}
+
 json_t *lc_probe_platform_limits(void)
 {
     json_t *l = json_object();
@@ -136,6 +182,7 @@ json_t *lc_probe_platform_limits(void)
                             json_pack("{s:I, s:s, s:s}", "value", ns, "unit", "ns", "source",
                                       "QueryPerformanceFrequency"));
     }
+    add_tick_rows(l);
     return l;
 }
 #endif /* _WIN32 */

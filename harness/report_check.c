@@ -157,6 +157,12 @@ static int check_limits(chk *c, const char *path, const json_t *lim)
                                 {"clock_resolution", T_OBJ, 0, 0},
                                 {"timer_slack", T_OBJ, 0, 0},
                                 {"epoll_max_user_watches", T_OBJ, 0, 0},
+                                {"timer_increment", T_OBJ, 0, 0},
+                                {"timer_resolution", T_OBJ, 0, 0},
+                                {"timer_resolution_coarsest", T_OBJ, 0, 0},
+                                {"timer_resolution_finest", T_OBJ, 0, 0},
+                                {"sleep_1ms", T_OBJ, 0, 0},
+                                {"sleep_1ms_time_begin_period", T_OBJ, 0, 0},
                                 {NULL, 0, 0, 0}};
     static const field rl[] = {{"soft", T_INT | T_NULL, 1, NONNEG},
                                {"hard", T_INT | T_NULL, 1, NONNEG},

@@ -169,6 +169,8 @@ void lc_case_unsupported(lc_case_ctx *ctx, lc_loop *loop, int err, const char *f
             lc_case_evidence(ctx, "errno", lc_errname(-r.sys_errno));
         if (r.ref)
             lc_case_ref(ctx, r.ref);
+        if (r.decided_by)
+            lc_case_evidence(ctx, "decided_by", r.decided_by);
     }
 }
 

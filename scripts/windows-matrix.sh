@@ -83,6 +83,14 @@ case $linux in /*) ;; *) linux=$here/$linux ;; esac
 if [ -x "$linux/loopcompat" ] && [ -f "$report" ]; then
     phase "validate, merge and render (Linux loopcompat)"
     "$linux/loopcompat" validate "$report" || status=1
+    # The schema and the rules this build's reports keep (every
+    # UNSUPPORTED says who refused: docs/reports.md); 77: no jsonschema.
+    if command -v python3 >/dev/null 2>&1; then
+        rc=0
+        python3 "$here/tests/validate_schema.py" "$here/reports/schema/report-v1.schema.json" \
+            "$report" || rc=$?
+        [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || status=1
+    fi
     linux_report=${LC_LINUX_REPORT:-$linux/ci-report.json}
     if [ -f "$linux_report" ]; then
         "$linux/loopcompat" merge "$linux_report" "$report" -o "$build/matrix.json" &&

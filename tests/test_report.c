@@ -37,6 +37,7 @@ static void c_fail(lc_case_ctx *ctx, lc_loop *loop)
 static void c_unsup(lc_case_ctx *ctx, lc_loop *loop)
 {
     lc_case_unsupported(ctx, loop, LC_ENOTSUP, "refused");
+    lc_case_evidence(ctx, "decided_by", "library"); /* no OS call behind it */
 }
 static void c_skip(lc_case_ctx *ctx, lc_loop *loop)
 {

@@ -212,14 +212,21 @@ START_TEST(t_pipe_refused)
     ck_assert_int_eq(_pipe(p, 4096, _O_BINARY), 0);
     struct rd r = {0};
     ck_assert_int_eq(lc_add_reader(loop, p[0], on_read, &r), LC_ENOTSUP);
+    lc_refusal why;
+    lc_loop_last_refusal(loop, &why);
+    ck_assert_ptr_nonnull(why.ref);
+    ck_assert_ptr_nonnull(why.decided_by);
     if (!is_iocp()) {
-        /* Refused by getsockopt(SO_TYPE) -> WSAENOTSOCK, before select. */
-        lc_refusal why;
-        lc_loop_last_refusal(loop, &why);
+        /* select itself refused the pipe handle: WSAENOTSOCK, "one of the
+         * descriptor sets contains an entry that is not a socket" (select,
+         * Return value), on Windows and wine alike for a CRT fd. */
         ck_assert_ptr_nonnull(why.call);
-        ck_assert_str_eq(why.call, "getsockopt");
+        ck_assert_str_eq(why.call, "select");
         ck_assert_int_eq(why.sys_errno, ENOTSOCK);
-        ck_assert_ptr_nonnull(why.ref);
+        ck_assert_str_eq(why.decided_by, "os");
+    } else {
+        /* The proactor has no readiness by design (asyncio-platforms). */
+        ck_assert_str_eq(why.decided_by, "library");
     }
     ck_assert_int_eq(lc_add_writer(loop, p[1], on_write, &r), LC_ENOTSUP);
     /* Nothing was registered: the loop still runs and stops. */
@@ -269,10 +276,15 @@ START_TEST(t_fd_setsize_limit)
     }
     ck_assert_int_eq(rc, LC_ENOTSUP);
     ck_assert_int_eq(added, FD_SETSIZE - 1);
+    /* select was asked with the FD_SETSIZE + 1 sockets and took them (the
+     * cap is the fd_set's, Winsock reads fd_count entries): the refusal is
+     * the library's 512, asyncio's. */
     lc_refusal why;
     lc_loop_last_refusal(loop, &why);
     ck_assert_str_eq(why.call, "select");
     ck_assert_int_eq(why.sys_errno, 0);
+    ck_assert_str_eq(why.decided_by, "library");
+    ck_assert_ptr_nonnull(strstr(why.ref, "asyncio-platforms"));
     int wadded = 0;
     for (int i = 0; i < N; i++) {
         rc = lc_add_writer(loop, (int)s[i], on_write, &r);

@@ -71,8 +71,57 @@ START_TEST(t_platform_limits)
     json_object_foreach(l, key, v)
     {
         ck_assert_msg(strcmp(key, "rlimit_nofile") == 0 || strcmp(key, "fd_setsize") == 0 ||
-                          strcmp(key, "clock_resolution") == 0 || strcmp(key, "timer_slack") == 0,
+                          strcmp(key, "clock_resolution") == 0 || strcmp(key, "timer_slack") == 0 ||
+                          strncmp(key, "timer_", 6) == 0 || strncmp(key, "sleep_1ms", 9) == 0,
                       "unexpected key %s", key);
+    }
+    json_decref(l);
+}
+END_TEST
+
+/* The timer tick rows (docs/windows.md, "The timer tick"): present, with
+ * units; under wine their source says so and they carry wine 8.0's fixed
+ * answers (measured: an increment of 15.625 ms, NtQueryTimerResolution
+ * coarsest 15.625 ms, finest and current 1 ms); on Windows the documented
+ * 0.5 to 15.625 ms. */
+static json_int_t tick_row(json_t *l, const char *name, const char *unit, int wine)
+{
+    json_t *r = json_object_get(l, name);
+    ck_assert_msg(r != NULL, "no %s row", name);
+    ck_assert_str_eq(str(r, "unit"), unit);
+    const char *src = str(r, "source");
+    if (wine)
+        ck_assert_msg(strstr(src, "wine") != NULL, "%s: source %s", name, src);
+    else
+        ck_assert_msg(strstr(src, "wine") == NULL, "%s: source %s", name, src);
+    return json_integer_value(json_object_get(r, "value"));
+}
+
+START_TEST(t_timer_tick)
+{
+    const char *env = getenv("LC_TEST_WINE");
+    int wine = env && strcmp(env, "1") == 0;
+    json_t *l = lc_probe_platform_limits();
+    ck_assert_ptr_nonnull(l);
+    json_int_t inc = tick_row(l, "timer_increment", "ns", wine);
+    json_int_t cur = tick_row(l, "timer_resolution", "ns", wine);
+    json_int_t coarse = tick_row(l, "timer_resolution_coarsest", "ns", wine);
+    json_int_t fine = tick_row(l, "timer_resolution_finest", "ns", wine);
+    json_int_t s1 = tick_row(l, "sleep_1ms", "us", wine);
+    json_int_t s1p = tick_row(l, "sleep_1ms_time_begin_period", "us", wine);
+    /* Each Sleep(1) starts just after a tick (tick_win.c), so its median
+     * lasts at least a tick: 0.5 ms at the finest documented. */
+    ck_assert_msg(s1 >= 500 && s1p >= 500, "Sleep(1) %lld / %lld us", (long long)s1,
+                  (long long)s1p);
+    ck_assert(fine <= cur && cur <= coarse);
+    if (wine) {
+        ck_assert_int_eq(inc, 15625000);
+        ck_assert_int_eq(coarse, 15625000);
+        ck_assert_int_eq(fine, 1000000);
+        ck_assert_int_eq(cur, 1000000);
+    } else if (env && strcmp(env, "0") == 0) {
+        ck_assert(inc >= 500000 && inc <= 15625000);
+        ck_assert(fine >= 500000 && coarse <= 15625000);
     }
     json_decref(l);
 }
@@ -98,6 +147,7 @@ int main(void)
     TCase *tc = tcase_create("winprobe");
     tcase_add_test(tc, t_run_info);
     tcase_add_test(tc, t_platform_limits);
+    tcase_add_test(tc, t_timer_tick);
     tcase_add_test(tc, t_backends);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -2,7 +2,9 @@
 """Validate loopcompat run reports against reports/schema/report-v1.schema.json,
 plus the rules a schema cannot say (unique result keys, declared backends,
 consistent `unexpected`, ordered percentiles, histograms that count the
-samples in buckets of their scheme).
+samples in buckets of their scheme) and one this build's reports keep
+although older ones need not: every UNSUPPORTED names the OS call and
+errno that refused, or says decided_by library with its refs.
 
   validate_schema.py SCHEMA REPORT...
   validate_schema.py SCHEMA --run LOOPCOMPAT [ARG...]   run it, validate its report
@@ -64,6 +66,16 @@ def histogram_problems(m):
     return out
 
 
+def refusal_explained(r):
+    """An UNSUPPORTED result says who refused (DESIGN.md, docs/reports.md):
+    the OS, by the call and errno that failed, or the library by design,
+    with the documentation behind the choice in refs."""
+    ev = r["evidence"]
+    if ev.get("call") and ev.get("errno"):
+        return True
+    return ev.get("decided_by") == "library" and len(r["refs"]) > 0
+
+
 def lint(doc):
     problems = []
     matrix = doc["format"] == "loopcompat-matrix"
@@ -87,6 +99,9 @@ def lint(doc):
             allowed.add(r["expected"])
         if r["unexpected"] != (r["status"] not in allowed):
             problems.append("%s: unexpected=%s disagrees with status/expected" % (where, r["unexpected"]))
+        if not matrix and r["status"] == "UNSUPPORTED" and not refusal_explained(r):
+            problems.append("%s: UNSUPPORTED without the OS call and errno that refused, or "
+                            "decided_by library and refs" % where)
         for name, m in r["measurements"].items():
             if m["kind"] == "distribution":
                 order = [m["min"], m["p50"], m["p90"], m["p99"], m["max"]]

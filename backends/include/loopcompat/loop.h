@@ -221,11 +221,15 @@ int lc_remove_writer(lc_loop *loop, int fd);
 /** The detail behind the last refusal of add_reader/add_writer (or of
  * lc_tcp_server_ex's reuse_port) on this loop:
  * the system call and errno, for reports ("epoll_ctl", EPERM).  errno 0 when
- * the refusal came before any call (select and fd >= FD_SETSIZE). */
+ * the refusal came before any call (select and fd >= FD_SETSIZE), or when
+ * the OS was asked and accepted but the library refuses by design.
+ * decided_by says which: "os" (call failed with sys_errno) or "library"
+ * (the loop's documented choice, ref); NULL when nothing was recorded. */
 typedef struct lc_refusal {
     const char *call;
     int sys_errno;
     const char *ref;  /**< documentation reference, e.g. "man:epoll_ctl(2)" */
+    const char *decided_by;
 } lc_refusal;
 void lc_loop_last_refusal(const lc_loop *loop, lc_refusal *out);
 

@@ -24,7 +24,7 @@
 #include "case_util.h"
 
 /* The scheduling margin (docs/timers.md "How late is too late"). */
-#define LAT_MARGIN_NS LC__MS(3)
+#define LAT_MARGIN_NS LC__MS(4)
 #define LAT_SAMPLES 40
 
 static const int64_t lat_delays[] = {LC__MS(1), LC__MS(4), LC__MS(15)};

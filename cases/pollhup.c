@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -72,8 +73,12 @@ static void hup_write(lc_loop *loop, int fd, void *arg)
     hup_check_done(loop, p->all);
 }
 
-/* A UDP socket connected to a port nothing listens on, after one datagram:
- * on loopback the ICMP error is queued before send returns. */
+/* A UDP socket connected to a port nothing listens on, with the ICMP port
+ * unreachable error pending.  On loopback it is usually queued before send
+ * returns, but ICMP errors are rate-limited (icmp(7): icmp_ratelimit,
+ * icmp_msgs_per_sec), and with many cases sending to closed ports at once
+ * one can go unsent: so the error is awaited with poll(2), which does not
+ * clear it, and the datagram sent again, for up to a second. */
 static int udp_with_error(void)
 {
     int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -87,8 +92,19 @@ static int udp_with_error(void)
              getsockname(probe, (struct sockaddr *)&a, &al) == 0;
     if (probe >= 0)
         close(probe); /* the port is free again: nothing listens on it */
-    if (ok && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && send(fd, "x", 1, 0) == 1)
-        return fd;
+    if (ok && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+        for (int i = 0; i < 20; i++) {
+            struct pollfd pf = {fd, 0, 0};
+            /* A send can also meet (and clear) an error that came late. */
+            if (send(fd, "x", 1, 0) != 1) {
+                if (errno == ECONNREFUSED)
+                    continue;
+                break;
+            }
+            if (poll(&pf, 1, 50) == 1 && (pf.revents & POLLERR))
+                return fd;
+        }
+    }
     if (fd >= 0)
         close(fd);
     return -1;
